@@ -1,0 +1,1 @@
+export { initialProgressState, type ProgressState, reduceProgress } from './reducer.js'

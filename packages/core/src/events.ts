@@ -1,0 +1,159 @@
+import { z } from 'zod'
+import { CRAWL_ID_PATTERN, EPOCH_PATTERN, PROGRESS_LIMITS } from './limits.js'
+
+const utf8 = new TextEncoder()
+
+/** Byte length of a value's JSON, the same measure the stores use. */
+export function jsonByteLength(value: unknown): number {
+  return utf8.encode(JSON.stringify(value) ?? '').byteLength
+}
+
+const boundedPayload = <T extends z.ZodType>(schema: T) =>
+  schema.refine((value) => jsonByteLength(value) <= PROGRESS_LIMITS.payloadMaxBytes, {
+    message: `must serialize to at most ${PROGRESS_LIMITS.payloadMaxBytes} bytes of JSON`,
+  })
+
+/** A crawl id: letters, digits and `_ - . :`, 1 to 128 characters. */
+export const crawlIdSchema = z
+  .string()
+  .regex(
+    CRAWL_ID_PATTERN,
+    'must be 1 to 128 characters of letters, digits, "_", "-", "." or ":" (no braces, spaces, slashes or control characters)',
+  )
+
+export const epochSchema = z.string().regex(EPOCH_PATTERN)
+
+/** A counter value or delta: a non-negative safe integer. */
+const countSchema = z.int().nonnegative()
+
+export const progressTotalsSchema = z.strictObject({
+  discovered: countSchema,
+  processed: countSchema,
+  failed: countSchema,
+})
+
+export const progressDeltaSchema = z.strictObject({
+  discovered: countSchema.optional(),
+  processed: countSchema.optional(),
+  failed: countSchema.optional(),
+})
+
+const urlsSchema = z
+  .array(z.string().min(1).max(PROGRESS_LIMITS.urlMaxLength))
+  .min(1)
+  .max(PROGRESS_LIMITS.urlsPerDiscovery)
+
+export const completeStatsSchema = boundedPayload(z.record(z.string(), z.json()))
+
+export const errorInfoSchema = boundedPayload(
+  z.strictObject({
+    code: z.string().min(1).max(PROGRESS_LIMITS.errorCodeMaxLength),
+    message: z.string(),
+    retryable: z.boolean(),
+  }),
+)
+
+export const discoveryInputSchema = z.strictObject({
+  type: z.literal('discovery'),
+  urls: urlsSchema,
+})
+export const progressEventInputSchema = z.strictObject({
+  type: z.literal('progress'),
+  delta: progressDeltaSchema,
+})
+export const completeInputSchema = z.strictObject({
+  type: z.literal('complete'),
+  stats: completeStatsSchema,
+})
+export const errorInputSchema = z.strictObject({
+  type: z.literal('error'),
+  error: errorInfoSchema,
+})
+
+/** What a worker publishes: one discriminated union, always with `type`. */
+export const progressInputSchema = z.discriminatedUnion('type', [
+  discoveryInputSchema,
+  progressEventInputSchema,
+  completeInputSchema,
+  errorInputSchema,
+])
+
+export const crawlStatusSchema = z.enum(['running', 'completed', 'failed'])
+
+const envelopeBase = {
+  v: z.literal(1),
+  epoch: epochSchema,
+  seq: z.int().positive(),
+  crawlId: crawlIdSchema,
+  ts: z.int().nonnegative(),
+  totals: progressTotalsSchema,
+}
+
+export const discoveryEnvelopeSchema = z.object({
+  ...envelopeBase,
+  type: z.literal('discovery'),
+  urls: urlsSchema,
+})
+export const progressEventEnvelopeSchema = z.object({
+  ...envelopeBase,
+  type: z.literal('progress'),
+  delta: progressDeltaSchema,
+})
+export const completeEnvelopeSchema = z.object({
+  ...envelopeBase,
+  type: z.literal('complete'),
+  stats: completeStatsSchema,
+})
+export const errorEnvelopeSchema = z.object({
+  ...envelopeBase,
+  type: z.literal('error'),
+  error: errorInfoSchema,
+})
+/** Server-made: the whole state at `seq` (0 before the first event). */
+export const snapshotEnvelopeSchema = z.object({
+  ...envelopeBase,
+  seq: z.int().nonnegative(),
+  type: z.literal('snapshot'),
+  status: crawlStatusSchema,
+  resync: z.boolean().optional(),
+})
+
+/** What every subscriber receives: one shape for every type, always with `type`. */
+export const progressEnvelopeSchema = z.discriminatedUnion('type', [
+  discoveryEnvelopeSchema,
+  progressEventEnvelopeSchema,
+  completeEnvelopeSchema,
+  errorEnvelopeSchema,
+  snapshotEnvelopeSchema,
+])
+
+export type CrawlStatus = z.infer<typeof crawlStatusSchema>
+export type ProgressTotals = z.infer<typeof progressTotalsSchema>
+export type ProgressDelta = z.infer<typeof progressDeltaSchema>
+export type CompleteStats = z.infer<typeof completeStatsSchema>
+export type ProgressErrorInfo = z.infer<typeof errorInfoSchema>
+
+export type DiscoveryInput = z.infer<typeof discoveryInputSchema>
+export type ProgressEventInput = z.infer<typeof progressEventInputSchema>
+export type CompleteInput = z.infer<typeof completeInputSchema>
+export type ErrorInput = z.infer<typeof errorInputSchema>
+/** What a worker publishes. */
+export type ProgressInput = z.infer<typeof progressInputSchema>
+
+export type DiscoveryEnvelope = z.infer<typeof discoveryEnvelopeSchema>
+export type ProgressEventEnvelope = z.infer<typeof progressEventEnvelopeSchema>
+export type CompleteEnvelope = z.infer<typeof completeEnvelopeSchema>
+export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>
+export type SnapshotEnvelope = z.infer<typeof snapshotEnvelopeSchema>
+/** A terminal envelope: exactly one per crawl, always its last seq. */
+export type TerminalEnvelope = CompleteEnvelope | ErrorEnvelope
+/** An envelope that the store assigned a seq to (everything but a snapshot). */
+export type EventEnvelope = DiscoveryEnvelope | ProgressEventEnvelope | TerminalEnvelope
+/** What every subscriber receives. */
+export type ProgressEnvelope = z.infer<typeof progressEnvelopeSchema>
+export type ProgressEnvelopeType = ProgressEnvelope['type']
+
+/** True for `complete` and `error`: the envelope closes its crawl. */
+export function isTerminalEnvelope(envelope: ProgressEnvelope): envelope is TerminalEnvelope {
+  return envelope.type === 'complete' || envelope.type === 'error'
+}

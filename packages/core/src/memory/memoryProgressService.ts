@@ -1,0 +1,242 @@
+import { createEpoch } from '../epoch.js'
+import { CrawlClosedError, CrawlNotFoundError, ServiceClosedError } from '../errors.js'
+import type {
+  CompleteStats,
+  EventEnvelope,
+  ProgressDelta,
+  ProgressErrorInfo,
+  ProgressInput,
+  ProgressTotals,
+} from '../events.js'
+import type {
+  EnvelopeHandler,
+  ProgressService,
+  ProgressServiceDiagnostics,
+  ProgressSnapshot,
+  ProgressSubscription,
+  SubscribeOptions,
+} from '../service.js'
+import { type ProgressServiceOptions, resolveServiceOptions } from '../serviceOptions.js'
+import { OrderedDelivery } from '../subscription/orderedDelivery.js'
+import { planResume, toSnapshotEnvelope } from '../subscription/resumePlan.js'
+import {
+  parseCrawlId,
+  parseDelta,
+  parseErrorInfo,
+  parseInput,
+  parseInputs,
+  parseResumePosition,
+  parseStats,
+} from '../validate.js'
+import { CrawlRecord } from './crawlRecord.js'
+
+export interface MemoryProgressServiceOptions extends ProgressServiceOptions {
+  /** The clock, in epoch milliseconds. Default `Date.now`. */
+  now?: () => number
+}
+
+// setTimeout's largest delay; longer TTLs are reached by re-arming.
+const MAX_TIMER_DELAY_MS = 2_147_483_647
+
+/**
+ * The embedded ProgressService: one process, no dependencies, the same semantics as the Redis
+ * backend (contiguous seq, absolute totals, bounded history, one terminal envelope, TTLs).
+ * Its timers are unref'd, so an open service never keeps a process alive.
+ *
+ * @example
+ * const progress = new MemoryProgressService({ historyLimit: 500 })
+ * await progress.start('crawl-1')
+ * await progress.increment('crawl-1', { processed: 1 })
+ */
+export class MemoryProgressService implements ProgressService {
+  readonly #options: Required<ProgressServiceOptions>
+  readonly #now: () => number
+  readonly #crawls = new Map<string, CrawlRecord>()
+  #subscriptionCount = 0
+  #closed = false
+
+  constructor(options: MemoryProgressServiceOptions = {}) {
+    const { now, ...serviceOptions } = options
+    this.#options = resolveServiceOptions(serviceOptions)
+    this.#now = now ?? Date.now
+  }
+
+  async start(crawlId: string): Promise<ProgressSnapshot> {
+    const id = parseCrawlId(crawlId)
+    this.#assertOpen()
+    const existing = this.#find(id)
+    if (existing) return existing.toSnapshot()
+    const now = this.#now()
+    const record = new CrawlRecord(
+      id,
+      createEpoch(),
+      now,
+      this.#options.historyLimit,
+      now + this.#options.idleTtlSeconds * 1000,
+    )
+    this.#crawls.set(id, record)
+    this.#armExpiry(record)
+    return record.toSnapshot()
+  }
+
+  async publish(crawlId: string, input: ProgressInput): Promise<EventEnvelope> {
+    const id = parseCrawlId(crawlId)
+    const [envelope] = this.#append(id, [parseInput(input)])
+    return envelope as EventEnvelope
+  }
+
+  async publishBatch(crawlId: string, inputs: readonly ProgressInput[]): Promise<EventEnvelope[]> {
+    const id = parseCrawlId(crawlId)
+    return this.#append(id, parseInputs(inputs))
+  }
+
+  async increment(crawlId: string, delta: ProgressDelta): Promise<ProgressTotals> {
+    const id = parseCrawlId(crawlId)
+    const [envelope] = this.#append(id, [{ type: 'progress', delta: parseDelta(delta) }])
+    return (envelope as EventEnvelope).totals
+  }
+
+  async complete(crawlId: string, stats: CompleteStats = {}): Promise<boolean> {
+    const id = parseCrawlId(crawlId)
+    return this.#finish(id, { type: 'complete', stats: parseStats(stats) })
+  }
+
+  async fail(crawlId: string, error: ProgressErrorInfo): Promise<boolean> {
+    const id = parseCrawlId(crawlId)
+    return this.#finish(id, { type: 'error', error: parseErrorInfo(error) })
+  }
+
+  async subscribe(
+    crawlId: string,
+    handler: EnvelopeHandler,
+    options: SubscribeOptions = {},
+  ): Promise<ProgressSubscription> {
+    const id = parseCrawlId(crawlId)
+    const position = parseResumePosition(options)
+    this.#assertOpen()
+    const record = this.#require(id)
+    const plan = planResume(record.toSnapshot(), record.history.oldestSeq, position)
+
+    this.#subscriptionCount += 1
+    const delivery = new OrderedDelivery(
+      {
+        handler,
+        onError: options.onError,
+        onClosed: () => {
+          this.#subscriptionCount -= 1
+          record.subscribers.delete(delivery)
+        },
+      },
+      plan.kind === 'replay' ? plan.afterSeq : -1,
+    )
+    if (plan.kind === 'snapshot') {
+      delivery.offer(toSnapshotEnvelope(record.toSnapshot(), plan.resync, this.#now()))
+      if (record.terminal) delivery.offer(record.terminal)
+    } else {
+      for (const envelope of record.history.after(plan.afterSeq)) delivery.offer(envelope)
+    }
+    // A subscriber that already holds the terminal envelope has nothing left to receive.
+    if (record.terminal) delivery.close()
+    if (!delivery.closed) record.subscribers.add(delivery)
+
+    return {
+      unsubscribe: async () => delivery.close(),
+      get closed() {
+        return delivery.closed
+      },
+    }
+  }
+
+  async getSnapshot(crawlId: string): Promise<ProgressSnapshot | null> {
+    const id = parseCrawlId(crawlId)
+    this.#assertOpen()
+    return this.#find(id)?.toSnapshot() ?? null
+  }
+
+  async cleanup(crawlId: string): Promise<boolean> {
+    const id = parseCrawlId(crawlId)
+    this.#assertOpen()
+    const record = this.#find(id)
+    if (!record) return false
+    this.#remove(record, new CrawlNotFoundError(id))
+    return true
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    for (const record of [...this.#crawls.values()]) this.#remove(record, new ServiceClosedError())
+  }
+
+  diagnostics(): ProgressServiceDiagnostics {
+    let timers = 0
+    for (const record of this.#crawls.values()) if (record.expiryTimer !== undefined) timers += 1
+    return { crawls: this.#crawls.size, subscriptions: this.#subscriptionCount, timers }
+  }
+
+  #finish(crawlId: string, input: ProgressInput): boolean {
+    this.#assertOpen()
+    if (this.#require(crawlId).terminal) return false
+    this.#append(crawlId, [input])
+    return true
+  }
+
+  #append(crawlId: string, inputs: ProgressInput[]): EventEnvelope[] {
+    this.#assertOpen()
+    const record = this.#require(crawlId)
+    if (record.terminal) throw new CrawlClosedError(crawlId)
+    const ts = this.#now()
+    const envelopes = inputs.map((input) => record.append(input, ts))
+    if (record.terminal) {
+      record.expiresAt = ts + this.#options.ttlSeconds * 1000
+      this.#armExpiry(record)
+    } else {
+      // The armed timer re-arms itself when it finds the deadline moved; no timer work per event.
+      record.expiresAt = ts + this.#options.idleTtlSeconds * 1000
+    }
+    record.dispatch(envelopes)
+    return envelopes
+  }
+
+  /** The live record, or undefined; a record past its deadline is removed on sight. */
+  #find(crawlId: string): CrawlRecord | undefined {
+    const record = this.#crawls.get(crawlId)
+    if (record && this.#now() >= record.expiresAt) {
+      this.#remove(record, new CrawlNotFoundError(crawlId))
+      return undefined
+    }
+    return record
+  }
+
+  #require(crawlId: string): CrawlRecord {
+    const record = this.#find(crawlId)
+    if (!record) throw new CrawlNotFoundError(crawlId)
+    return record
+  }
+
+  #armExpiry(record: CrawlRecord): void {
+    if (record.expiryTimer !== undefined) clearTimeout(record.expiryTimer)
+    const delay = Math.min(Math.max(record.expiresAt - this.#now(), 0), MAX_TIMER_DELAY_MS)
+    const timer = setTimeout(() => {
+      record.expiryTimer = undefined
+      if (this.#crawls.get(record.crawlId) !== record) return
+      if (this.#now() >= record.expiresAt)
+        this.#remove(record, new CrawlNotFoundError(record.crawlId))
+      else this.#armExpiry(record)
+    }, delay)
+    // Not available in every runtime; where it is, a pending TTL must not hold the process open.
+    ;(timer as { unref?: () => void }).unref?.()
+    record.expiryTimer = timer
+  }
+
+  #remove(record: CrawlRecord, reason: CrawlNotFoundError | ServiceClosedError): void {
+    if (record.expiryTimer !== undefined) clearTimeout(record.expiryTimer)
+    record.expiryTimer = undefined
+    this.#crawls.delete(record.crawlId)
+    for (const delivery of [...record.subscribers]) delivery.fail(reason)
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ServiceClosedError()
+  }
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod'
+import { ProgressValidationError } from './errors.js'
+
+/** Options every ProgressService backend accepts. */
+export interface ProgressServiceOptions {
+  /** Envelopes kept per crawl for replay; older resume points get a snapshot. Default 1,000. */
+  historyLimit?: number
+  /** Seconds a crawl's state lives after its terminal event. Default 3,600 (one hour). */
+  ttlSeconds?: number
+  /** Seconds a running crawl lives without any event before it is reclaimed. Default 86,400. */
+  idleTtlSeconds?: number
+}
+
+export const DEFAULT_SERVICE_OPTIONS: Readonly<Required<ProgressServiceOptions>> = {
+  historyLimit: 1_000,
+  ttlSeconds: 3_600,
+  idleTtlSeconds: 86_400,
+}
+
+const positiveInt = (max: number) => z.int().min(1).max(max).optional()
+
+const serviceOptionsSchema = z.object({
+  historyLimit: positiveInt(1_000_000),
+  // Redis EXPIRE and setTimeout both take these comfortably.
+  ttlSeconds: positiveInt(365 * 86_400),
+  idleTtlSeconds: positiveInt(365 * 86_400),
+})
+
+/** Validates service options and fills in the defaults; throws ProgressValidationError. */
+export function resolveServiceOptions(
+  options: ProgressServiceOptions = {},
+): Required<ProgressServiceOptions> {
+  const result = serviceOptionsSchema.safeParse(options)
+  if (!result.success) {
+    throw new ProgressValidationError(
+      result.error.issues.map((issue) => ({
+        path: ['options', ...issue.path.map(String)].join('.'),
+        message: issue.message,
+      })),
+    )
+  }
+  const defined = Object.fromEntries(
+    Object.entries(result.data).filter(([, value]) => value !== undefined),
+  )
+  return { ...DEFAULT_SERVICE_OPTIONS, ...defined }
+}

@@ -1,0 +1,111 @@
+import { ProgressError } from '../errors.js'
+import { isTerminalEnvelope, type ProgressEnvelope } from '../events.js'
+import type { EnvelopeHandler } from '../service.js'
+
+/** What offer() did with an envelope. */
+export type DeliveryOutcome = 'delivered' | 'duplicate' | 'gap' | 'closed'
+
+export interface OrderedDeliveryOptions {
+  handler: EnvelopeHandler
+  onError?: ((error: ProgressError) => void) | undefined
+  /** Called once when delivery ends for any reason, so the owner can release its entry. */
+  onClosed: () => void
+}
+
+/**
+ * Hands one subscriber its envelopes exactly once and in seq order. Envelopes at or below the
+ * last delivered seq are dropped; one that skips ahead is refused as a `gap` so the backend can
+ * fill the hole from history first. Delivery is queued, so a handler that publishes (and so
+ * re-enters) cannot reorder what this or any other subscriber sees.
+ */
+export class OrderedDelivery {
+  #lastSeq: number
+  #closed = false
+  readonly #queue: ProgressEnvelope[] = []
+  #draining = false
+  readonly #options: OrderedDeliveryOptions
+
+  constructor(options: OrderedDeliveryOptions, lastSeq = -1) {
+    this.#options = options
+    this.#lastSeq = lastSeq
+  }
+
+  /** The seq of the last envelope accepted for delivery (-1 before the first). */
+  get lastSeq(): number {
+    return this.#lastSeq
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Accepts the next envelope. A snapshot sets the position to its seq; any other envelope must
+   * be exactly the next seq.
+   */
+  offer(envelope: ProgressEnvelope): DeliveryOutcome {
+    if (this.#closed) return 'closed'
+    if (envelope.type !== 'snapshot') {
+      if (envelope.seq <= this.#lastSeq) return 'duplicate'
+      if (this.#lastSeq >= 0 && envelope.seq !== this.#lastSeq + 1) return 'gap'
+    }
+    this.#lastSeq = envelope.seq
+    this.#queue.push(envelope)
+    this.#drain()
+    return 'delivered'
+  }
+
+  /** Ends delivery with an error, reported once through onError. */
+  fail(error: ProgressError): void {
+    if (this.#closed) return
+    this.#close()
+    this.#report(error)
+  }
+
+  /** Ends delivery quietly; nothing queued reaches the handler afterwards. */
+  close(): void {
+    if (this.#closed) return
+    this.#close()
+  }
+
+  #close(): void {
+    this.#closed = true
+    this.#queue.length = 0
+    this.#options.onClosed()
+  }
+
+  #drain(): void {
+    if (this.#draining) return
+    this.#draining = true
+    try {
+      while (!this.#closed && this.#queue.length > 0) {
+        const envelope = this.#queue.shift() as ProgressEnvelope
+        try {
+          this.#options.handler(envelope)
+        } catch (cause) {
+          const message =
+            '@docspasta/progress-core: a subscription handler threw; it was unsubscribed'
+          this.fail(new ProgressError('handler-failed', message, { cause }))
+          return
+        }
+        if (isTerminalEnvelope(envelope)) this.close()
+      }
+    } finally {
+      this.#draining = false
+    }
+  }
+
+  #report(error: ProgressError): void {
+    const { onError } = this.#options
+    if (onError) {
+      onError(error)
+      return
+    }
+    // The crawl or the service ending is the owner's own doing; failures are never swallowed:
+    // without onError they surface as an uncaught exception.
+    if (error.code === 'crawl-not-found' || error.code === 'service-closed') return
+    queueMicrotask(() => {
+      throw error
+    })
+  }
+}

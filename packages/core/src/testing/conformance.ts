@@ -1,0 +1,30 @@
+import { describe } from 'vitest'
+import { type ConformanceTarget, createConformanceContext } from './conformance/context.js'
+import { registerLifecycleTests } from './conformance/lifecycleTests.js'
+import { registerOrderingTests } from './conformance/orderingTests.js'
+import { registerResumeTests } from './conformance/resumeTests.js'
+import { registerTerminalTests } from './conformance/terminalTests.js'
+import { registerValidationTests } from './conformance/validationTests.js'
+
+/**
+ * Registers the ProgressService conformance suite with vitest. Every backend runs it, so none
+ * can drift from the contract: seq order under concurrency, one terminal winner, exact totals,
+ * validation with nothing written, replay and resync, TTLs and resource release.
+ *
+ * @example
+ * // memoryProgressService.conformance.test.ts
+ * describeProgressServiceConformance({
+ *   name: 'MemoryProgressService',
+ *   create: (options) => new MemoryProgressService(options),
+ * })
+ */
+export function describeProgressServiceConformance(target: ConformanceTarget): void {
+  describe(`ProgressService conformance: ${target.name}`, () => {
+    const ctx = createConformanceContext(target)
+    registerLifecycleTests(ctx)
+    registerOrderingTests(ctx)
+    registerTerminalTests(ctx)
+    registerResumeTests(ctx)
+    registerValidationTests(ctx)
+  })
+}

@@ -1,0 +1,1 @@
+export { type CrawlKeys, createKeyBuilder, DEFAULT_REDIS_PREFIX } from './keys.js'

@@ -1,0 +1,31 @@
+import { parseCrawlId } from '@docspasta/progress-core'
+
+export const DEFAULT_REDIS_PREFIX = 'docspasta:progress'
+
+/** The Redis names of one crawl; all share the `{crawlId}` hash tag, so one slot holds them. */
+export interface CrawlKeys {
+  /** HASH: status, epoch, counters, seq, timestamps, terminal envelope. */
+  state: string
+  /** STREAM: the replay log, entry id `<seq>-0`. */
+  events: string
+  /** Pub/sub channel (sharded on a cluster). */
+  channel: string
+}
+
+/**
+ * The only key builder of the Redis backend.
+ *
+ * @param prefix - default `docspasta:progress`; must not contain braces (they would change the
+ *   hash slot)
+ */
+export function createKeyBuilder(prefix = DEFAULT_REDIS_PREFIX): (crawlId: string) => CrawlKeys {
+  if (prefix.length === 0 || /[{}\s]/.test(prefix)) {
+    throw new TypeError(
+      `@docspasta/progress-redis: prefix "${prefix}" must be non-empty without braces or spaces`,
+    )
+  }
+  return (crawlId) => {
+    const tag = `${prefix}:{${parseCrawlId(crawlId)}}`
+    return { state: `${tag}:state`, events: `${tag}:events`, channel: tag }
+  }
+}
