@@ -8,6 +8,8 @@ export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    // REDIS_URL, else a redis-server of the run's own; fails with a message when neither exists.
+    globalSetup: ['packages/redis/test/support/globalRedis.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

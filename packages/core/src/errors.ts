@@ -97,3 +97,18 @@ export class ServiceClosedError extends ProgressError {
     this.name = 'ServiceClosedError'
   }
 }
+
+/** The store failed (connection lost, command refused); `cause` holds the store's own error. */
+export class ProgressBackendError extends ProgressError {
+  constructor(operation: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super(
+      'backend-failure',
+      `@docspasta/progress-core: ${operation} failed in the store: ${reason}`,
+      {
+        cause,
+      },
+    )
+    this.name = 'ProgressBackendError'
+  }
+}

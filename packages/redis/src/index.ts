@@ -1,1 +1,2 @@
 export { type CrawlKeys, createKeyBuilder, DEFAULT_REDIS_PREFIX } from './keys.js'
+export { RedisProgressService, type RedisProgressServiceOptions } from './redisProgressService.js'

@@ -55,6 +55,14 @@ export class OrderedDelivery {
     return 'delivered'
   }
 
+  /**
+   * Places the position before the first delivery: a replay that starts after `seq`. Once
+   * anything was delivered the position only moves by delivery.
+   */
+  seek(seq: number): void {
+    if (this.#lastSeq < 0) this.#lastSeq = seq
+  }
+
   /** Ends delivery with an error, reported once through onError. */
   fail(error: ProgressError): void {
     if (this.#closed) return

@@ -1,0 +1,119 @@
+import {
+  createEpoch,
+  type EventEnvelope,
+  type ProgressInput,
+  type ProgressServiceOptions,
+  type ProgressSnapshot,
+} from '@docspasta/progress-core'
+import { toPublishScriptArgs } from '@docspasta/progress-core/lua'
+import type { Cluster, Redis } from 'ioredis'
+import type { CrawlKeys } from './keys.js'
+import { ScriptRunner } from './scriptRunner.js'
+import { pairsToObject, parseStateHash } from './stateHash.js'
+
+/** What publish-3.lua did. */
+export type PublishOutcome =
+  | { kind: 'published'; envelopes: EventEnvelope[] }
+  | { kind: 'not-found' }
+  | { kind: 'closed' }
+
+/** A consistent read of a crawl: its state and the history after a seq, taken atomically. */
+export interface CrawlRead {
+  snapshot: ProgressSnapshot | null
+  /** The oldest seq history holds (snapshot.seq + 1 when empty). */
+  oldestSeq: number
+  /** History after the requested seq, oldest first. */
+  envelopes: EventEnvelope[]
+}
+
+type StreamEntries = [id: string, fields: string[]][]
+
+/** The Redis side of one service: every read and write of crawl state, and nothing else. */
+export class CrawlStore {
+  readonly #redis: Redis | Cluster
+  readonly #scripts: ScriptRunner
+  readonly #options: Required<ProgressServiceOptions>
+  readonly #publishCommand: 'PUBLISH' | 'SPUBLISH'
+
+  constructor(redis: Redis | Cluster, options: Required<ProgressServiceOptions>) {
+    this.#redis = redis
+    this.#scripts = new ScriptRunner(redis)
+    this.#options = options
+    // Sharded pub/sub keeps a cluster's messages on the shard that owns the crawl's slot.
+    this.#publishCommand = redis.isCluster ? 'SPUBLISH' : 'PUBLISH'
+  }
+
+  get isCluster(): boolean {
+    return this.#redis.isCluster
+  }
+
+  async start(crawlId: string, keys: CrawlKeys): Promise<ProgressSnapshot> {
+    const reply = (await this.#scripts.run(
+      'start',
+      [keys.state],
+      [createEpoch(), String(this.#options.idleTtlSeconds)],
+    )) as string[]
+    return parseStateHash(crawlId, pairsToObject(reply)) as ProgressSnapshot
+  }
+
+  async publish(
+    crawlId: string,
+    keys: CrawlKeys,
+    inputs: readonly ProgressInput[],
+  ): Promise<PublishOutcome> {
+    const { idleTtlSeconds, ttlSeconds, historyLimit } = this.#options
+    const reply = (await this.#scripts.run(
+      'publish',
+      [keys.state, keys.events, keys.channel],
+      [
+        crawlId,
+        String(idleTtlSeconds),
+        String(ttlSeconds),
+        String(historyLimit),
+        this.#publishCommand,
+        ...toPublishScriptArgs(inputs),
+      ],
+    )) as [number, ...string[]]
+    const [code, ...envelopes] = reply
+    if (code === -1) return { kind: 'not-found' }
+    if (code === -2) return { kind: 'closed' }
+    return { kind: 'published', envelopes: envelopes.map((e) => JSON.parse(e) as EventEnvelope) }
+  }
+
+  async cleanup(keys: CrawlKeys): Promise<boolean> {
+    const existed = await this.#scripts.run(
+      'cleanup',
+      [keys.state, keys.events, keys.channel],
+      [this.#publishCommand],
+    )
+    return existed === 1
+  }
+
+  async getSnapshot(crawlId: string, keys: CrawlKeys): Promise<ProgressSnapshot | null> {
+    return parseStateHash(crawlId, await this.#redis.hgetall(keys.state))
+  }
+
+  /** State, oldest history entry and the history after `afterSeq`, in one MULTI (one slot). */
+  async read(crawlId: string, keys: CrawlKeys, afterSeq: number): Promise<CrawlRead> {
+    const replies = await this.#redis
+      .multi()
+      .hgetall(keys.state)
+      .xrange(keys.events, '-', '+', 'COUNT', 1)
+      .xrange(keys.events, `${afterSeq + 1}-0`, '+')
+      .exec()
+    if (!replies) throw new Error('MULTI was aborted')
+    for (const [error] of replies) if (error) throw error
+    const [hash, oldest, after] = replies.map(([, value]) => value) as [
+      Record<string, string>,
+      StreamEntries,
+      StreamEntries,
+    ]
+    const snapshot = parseStateHash(crawlId, hash)
+    const oldestId = oldest[0]?.[0]
+    return {
+      snapshot,
+      oldestSeq: oldestId ? Number.parseInt(oldestId, 10) : (snapshot?.seq ?? 0) + 1,
+      envelopes: after.map(([, fields]) => JSON.parse(fields[1] as string) as EventEnvelope),
+    }
+  }
+}

@@ -1,0 +1,172 @@
+import {
+  CrawlNotFoundError,
+  type EnvelopeHandler,
+  type EventEnvelope,
+  OrderedDelivery,
+  ProgressBackendError,
+  type ProgressError,
+  type ProgressSubscription,
+  planResume,
+  toSnapshotEnvelope,
+} from '@docspasta/progress-core'
+import type { CrawlStore } from './crawlStore.js'
+import type { CrawlKeys } from './keys.js'
+import type { ChannelListener } from './sharedSubscriber.js'
+
+// Live envelopes held while history is read; past this they are dropped and re-read instead.
+const MAX_BUFFERED = 10_000
+
+export interface RedisSubscriptionOptions {
+  crawlId: string
+  keys: CrawlKeys
+  store: CrawlStore
+  handler: EnvelopeHandler
+  onError?: ((error: ProgressError) => void) | undefined
+  /** Called once when the subscription ends, so the service can release the channel. */
+  onClosed: (subscription: RedisSubscription) => void
+}
+
+/**
+ * One subscriber of one crawl. History reads and live messages meet here: live envelopes that
+ * arrive while history is being read are buffered, then offered after it, and OrderedDelivery
+ * drops what history already delivered. A live envelope that skips ahead, a reconnect, or an
+ * overflowing buffer starts another read from the last delivered seq.
+ */
+export class RedisSubscription implements ChannelListener, ProgressSubscription {
+  readonly #options: RedisSubscriptionOptions
+  readonly #delivery: OrderedDelivery
+  #epoch: string | undefined
+  #syncing = false
+  #resyncRequested = false
+  #buffer: EventEnvelope[] = []
+
+  constructor(options: RedisSubscriptionOptions) {
+    this.#options = options
+    this.#delivery = new OrderedDelivery({
+      handler: options.handler,
+      onError: options.onError,
+      onClosed: () => options.onClosed(this),
+    })
+  }
+
+  get closed(): boolean {
+    return this.#delivery.closed
+  }
+
+  async unsubscribe(): Promise<void> {
+    this.#delivery.close()
+  }
+
+  /** Ends the subscription with an error (service closed, crawl removed, store failure). */
+  fail(error: ProgressError): void {
+    this.#delivery.fail(error)
+  }
+
+  /**
+   * Delivers the replay or snapshot for a resume position, then whatever arrived live meanwhile.
+   * Throws CrawlNotFoundError when the crawl does not exist.
+   */
+  async start(position: { afterSeq?: number; epoch?: string }): Promise<void> {
+    this.#syncing = true
+    try {
+      await this.#read(position)
+      await this.#catchUp()
+    } finally {
+      this.#syncing = false
+    }
+  }
+
+  onEnvelopes(envelopes: readonly EventEnvelope[]): void {
+    if (this.closed) return
+    if (this.#syncing) {
+      this.#hold(envelopes)
+      return
+    }
+    for (const [index, envelope] of envelopes.entries()) {
+      const outcome =
+        envelope.epoch === this.#epoch ? this.#delivery.offer(envelope) : ('gap' as const)
+      if (outcome === 'gap') {
+        // History fills the hole (or a new epoch's snapshot replaces it), then the rest follows.
+        this.#hold(envelopes.slice(index))
+        this.#resync()
+        return
+      }
+      if (outcome === 'closed') return
+    }
+  }
+
+  onRemoved(): void {
+    this.#delivery.fail(new CrawlNotFoundError(this.#options.crawlId))
+  }
+
+  onReconnected(): void {
+    if (!this.closed) this.#resync()
+  }
+
+  #hold(envelopes: readonly EventEnvelope[]): void {
+    if (this.#buffer.length + envelopes.length > MAX_BUFFERED) {
+      this.#buffer = []
+      this.#resyncRequested = true
+      return
+    }
+    this.#buffer.push(...envelopes)
+  }
+
+  #resync(): void {
+    if (this.#syncing) {
+      this.#resyncRequested = true
+      return
+    }
+    this.#syncing = true
+    this.#catchUp(true)
+      .catch((cause: unknown) => {
+        this.#delivery.fail(
+          cause instanceof CrawlNotFoundError ? cause : new ProgressBackendError('resync', cause),
+        )
+      })
+      .finally(() => {
+        this.#syncing = false
+      })
+  }
+
+  /** Drains the buffer; reads history again whenever it finds a hole or was asked to. */
+  async #catchUp(readFirst = false): Promise<void> {
+    let mustRead = readFirst
+    while (!this.closed) {
+      if (mustRead || this.#resyncRequested) {
+        this.#resyncRequested = false
+        await this.#read({ afterSeq: this.#delivery.lastSeq, epoch: this.#epoch })
+      }
+      const held = this.#buffer
+      this.#buffer = []
+      mustRead = false
+      for (const envelope of held) {
+        if (this.closed) return
+        const outcome =
+          envelope.epoch === this.#epoch ? this.#delivery.offer(envelope) : ('gap' as const)
+        if (outcome === 'gap') mustRead = true
+      }
+      if (!mustRead && !this.#resyncRequested && this.#buffer.length === 0) return
+    }
+  }
+
+  async #read(position: { afterSeq?: number; epoch?: string }): Promise<void> {
+    const { store, crawlId, keys } = this.#options
+    const after =
+      position.afterSeq === undefined || position.afterSeq < 0 ? undefined : position.afterSeq
+    const read = await store.read(crawlId, keys, after ?? Number.MAX_SAFE_INTEGER)
+    if (!read.snapshot) throw new CrawlNotFoundError(crawlId)
+    const snapshot = read.snapshot
+    const plan = planResume(snapshot, read.oldestSeq, { afterSeq: after, epoch: position.epoch })
+    this.#epoch = snapshot.epoch
+    if (plan.kind === 'snapshot') {
+      this.#delivery.offer(toSnapshotEnvelope(snapshot, plan.resync, Date.now()))
+      if (snapshot.terminal) this.#delivery.offer(snapshot.terminal)
+    } else {
+      this.#delivery.seek(plan.afterSeq)
+      for (const envelope of read.envelopes) this.#delivery.offer(envelope)
+    }
+    // A subscriber that already holds the terminal envelope has nothing left to receive.
+    if (snapshot.terminal) this.#delivery.close()
+  }
+}
