@@ -12,9 +12,11 @@ export interface RedisServerHandle {
   port: number
   url: string
   readonly pid: number
-  /** Stops the server (SIGKILL when `crash`), waiting for the process to exit. */
-  stop(options?: { crash?: boolean }): Promise<void>
-  /** Starts the same server again on the same port and data directory. */
+  /** Stops the server for good and removes its data directory. */
+  stop(): Promise<void>
+  /** Stops the process (SIGTERM, or SIGKILL when `crash`) but keeps its data for restart(). */
+  halt(options?: { crash?: boolean }): Promise<void>
+  /** Starts the server again on the same port and data directory (halting it first if needed). */
   restart(): Promise<void>
 }
 
@@ -70,7 +72,7 @@ export async function startRedisServer(
   let child: ChildProcess
 
   const launch = async () => {
-    child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] })
     await waitForReady(child, port)
   }
   await launch()
@@ -88,9 +90,12 @@ export async function startRedisServer(
     get pid() {
       return child.pid as number
     },
-    async stop(options = {}) {
+    async stop() {
+      await stopChild(false)
+      rmSync(dir, { recursive: true, force: true })
+    },
+    async halt(options = {}) {
       await stopChild(options.crash ?? false)
-      if (!options.crash) rmSync(dir, { recursive: true, force: true })
     },
     async restart() {
       await stopChild(false)

@@ -1,0 +1,55 @@
+import { afterAll, expect, it, vi } from 'vitest'
+import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
+import { connect, deletePrefix, scanPrefix, uniquePrefix } from '../support/testPrefix.js'
+
+const redis = connect()
+const prefix = uniquePrefix('bounded')
+afterAll(async () => {
+  await deletePrefix(redis, prefix)
+  await redis.quit()
+})
+
+it('100,000 progress events keep the stream near historyLimit and memory bounded; the TTL removes every key', async () => {
+  const historyLimit = 1_000
+  const service = new RedisProgressService({ redis, prefix, historyLimit, ttlSeconds: 1 })
+  const crawlId = 'hundred-thousand'
+  const keys = createKeyBuilder(prefix)(crawlId)
+  await service.start(crawlId)
+
+  const batch = Array.from({ length: 1_000 }, () => ({
+    type: 'progress' as const,
+    delta: { processed: 1 },
+  }))
+  const samples: { events: number; xlen: number; bytes: number }[] = []
+  for (let round = 1; round <= 100; round++) {
+    await service.publishBatch(crawlId, batch)
+    if (round % 10 === 0) {
+      samples.push({
+        events: round * 1_000,
+        xlen: await redis.xlen(keys.events),
+        bytes: Number(await redis.memory('USAGE', keys.events)),
+      })
+    }
+  }
+  const state = await service.getSnapshot(crawlId)
+  expect(state).toMatchObject({ seq: 100_000, totals: { processed: 100_000 } })
+  // MAXLEN ~ trims whole stream nodes (100 entries each by default): near, not exactly, the limit.
+  for (const sample of samples) {
+    expect(sample.xlen).toBeGreaterThanOrEqual(historyLimit)
+    expect(sample.xlen).toBeLessThanOrEqual(historyLimit + 200)
+  }
+  // Memory is flat: the last sample is no larger than the first one beyond a few nodes' worth.
+  const first = samples[0]?.bytes as number
+  const last = samples.at(-1)?.bytes as number
+  expect(last).toBeLessThan(first * 1.25)
+  const stateBytes = Number(await redis.memory('USAGE', keys.state))
+  expect(stateBytes).toBeLessThan(1_024)
+  console.info('bounded-memory figures', JSON.stringify({ samples, stateBytes }))
+
+  expect(await service.complete(crawlId, {})).toBe(true)
+  await vi.waitFor(async () => expect(await scanPrefix(redis, prefix)).toEqual([]), {
+    timeout: 5_000,
+    interval: 100,
+  })
+  await service.close()
+}, 120_000)

@@ -1,0 +1,129 @@
+import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import { Redis } from 'ioredis'
+import { afterEach, describe, expect, it } from 'vitest'
+import { RedisProgressService } from '../../src/index.js'
+import { type RedisServerHandle, startRedisServer } from '../support/redisServer.js'
+import { expectEverySeqOnce } from '../support/streamChecks.js'
+
+const servers: RedisServerHandle[] = []
+const clients: Redis[] = []
+// Reconnect errors are expected here (the server goes away on purpose); kept, not discarded.
+const connectionErrors: Error[] = []
+const onConnectionError = (error: Error) => void connectionErrors.push(error)
+afterEach(async () => {
+  await Promise.all(
+    clients.splice(0).map((client) => client.quit().catch(() => client.disconnect())),
+  )
+  await Promise.all(servers.splice(0).map((server) => server.stop()))
+})
+
+async function ownRedis(extraArgs: string[] = []) {
+  const server = await startRedisServer(extraArgs)
+  servers.push(server)
+  const open = () => {
+    const client = new Redis(server.url, { maxRetriesPerRequest: null })
+    client.on('error', onConnectionError)
+    clients.push(client)
+    return client
+  }
+  return { server, open }
+}
+
+/** Subscribers on two services, so two pub/sub connections are exposed to the fault. */
+async function subscribeAll(services: RedisProgressService[], crawlId: string) {
+  const recorders: EnvelopeRecorder[] = []
+  for (const service of services) {
+    for (let i = 0; i < 2; i++) {
+      const recorder = new EnvelopeRecorder()
+      await service.subscribe(crawlId, recorder.handler, recorder.options({ afterSeq: 0 }))
+      recorders.push(recorder)
+    }
+  }
+  return recorders
+}
+
+describe('faults (each on its own redis-server)', () => {
+  it('loses nothing when CLIENT KILL TYPE pubsub hits while 5 workers publish 2,000 events', async () => {
+    const { open } = await ownRedis()
+    const admin = open()
+    const publisher = new RedisProgressService({ redis: open(), onConnectionError })
+    const services = [
+      new RedisProgressService({ redis: open(), onConnectionError }),
+      new RedisProgressService({ redis: open(), onConnectionError }),
+    ]
+    const crawlId = 'client-kill'
+    await publisher.start(crawlId)
+    const recorders = await subscribeAll(services, crawlId)
+
+    let published = 0
+    let kills = 0
+    const workers = Array.from({ length: 5 }, async () => {
+      for (let i = 0; i < 400; i++) {
+        await publisher.increment(crawlId, { processed: 1 })
+        published += 1
+        if (published % 250 === 0) {
+          kills += Number(await admin.client('KILL', 'TYPE', 'pubsub'))
+        }
+      }
+    })
+    await Promise.all(workers)
+    expect(await publisher.complete(crawlId, { published })).toBe(true)
+
+    for (const recorder of recorders) await recorder.waitForTerminal(30_000)
+    const figures = recorders.map((recorder) => expectEverySeqOnce(recorder, 2_001))
+    for (const recorder of recorders) {
+      expect(recorder.terminals[0]?.totals).toEqual({ discovered: 0, processed: 2_000, failed: 0 })
+      expect(recorder.errors).toEqual([])
+    }
+    // Every one of the 8 kills found at least one subscriber connection to cut.
+    expect(kills).toBeGreaterThanOrEqual(8)
+    console.info('client-kill figures', JSON.stringify({ published, kills, figures }))
+    await Promise.all([publisher, ...services].map((service) => service.close()))
+  }, 90_000)
+
+  it('carries on across a Redis restart mid-stream (appendonly yes): every seq once, exact totals', async () => {
+    const { server, open } = await ownRedis(['--appendonly', 'yes'])
+    const publisher = new RedisProgressService({ redis: open(), onConnectionError })
+    const services = [
+      new RedisProgressService({ redis: open(), onConnectionError }),
+      new RedisProgressService({ redis: open(), onConnectionError }),
+    ]
+    const crawlId = 'restart'
+    const { epoch } = await publisher.start(crawlId)
+    const pidBefore = server.pid
+    const recorders = await subscribeAll(services, crawlId)
+
+    const rounds = 6
+    const perRound = 5 * 50
+    for (let round = 0; round < rounds; round++) {
+      // Between rounds no command is in flight, so none can run twice after the restart.
+      if (round === 3) {
+        await server.halt()
+        const resumed = Promise.all(
+          Array.from({ length: 5 }, async () => {
+            for (let i = 0; i < 50; i++) await publisher.increment(crawlId, { processed: 1 })
+          }),
+        )
+        await server.restart()
+        await resumed
+        continue
+      }
+      await Promise.all(
+        Array.from({ length: 5 }, async () => {
+          for (let i = 0; i < 50; i++) await publisher.increment(crawlId, { processed: 1 })
+        }),
+      )
+    }
+    expect(await publisher.complete(crawlId, {})).toBe(true)
+    const total = rounds * perRound
+    for (const recorder of recorders) await recorder.waitForTerminal(30_000)
+    const figures = recorders.map((recorder) => expectEverySeqOnce(recorder, total + 1))
+    for (const recorder of recorders) {
+      expect(recorder.terminals[0]).toMatchObject({ epoch, totals: { processed: total } })
+      expect(recorder.errors).toEqual([])
+    }
+    expect(server.pid).not.toBe(pidBefore)
+    console.info('restart figures', JSON.stringify({ published: total, figures }))
+    await Promise.all([publisher, ...services].map((service) => service.close()))
+  }, 90_000)
+})
