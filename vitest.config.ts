@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
-// Tests run on the sources: the `source` export condition resolves workspace packages to src/.
-const conditions = ['source', 'import', 'module', 'node', 'default']
+// Tests run on the sources: the `docspasta-source` export condition resolves workspace packages to src/.
+const conditions = ['docspasta-source', 'import', 'module', 'node', 'default']
 
 export default defineConfig({
   resolve: { conditions },

@@ -89,15 +89,24 @@ const envelopeBase = {
   totals: progressTotalsSchema,
 }
 
+/**
+ * Set by an SSE connection that merged queued envelopes for a slow client: this envelope stands
+ * in for every seq after the one sent before it, so the seq step is not a gap.
+ */
+const coalescedSchema = z.literal(true).optional()
+
 export const discoveryEnvelopeSchema = z.object({
   ...envelopeBase,
   type: z.literal('discovery'),
-  urls: urlsSchema,
+  // A merged envelope may carry more urls than one input may.
+  urls: z.array(z.string().min(1).max(PROGRESS_LIMITS.urlMaxLength)).min(1),
+  coalesced: coalescedSchema,
 })
 export const progressEventEnvelopeSchema = z.object({
   ...envelopeBase,
   type: z.literal('progress'),
   delta: progressDeltaSchema,
+  coalesced: coalescedSchema,
 })
 export const completeEnvelopeSchema = z.object({
   ...envelopeBase,

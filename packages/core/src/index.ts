@@ -6,7 +6,7 @@ export {
   MemoryProgressService,
   type MemoryProgressServiceOptions,
 } from './memory/memoryProgressService.js'
-export { DEFAULT_PROGRESS_BASE_PATH, progressStreamPath } from './routes.js'
+export { DEFAULT_PROGRESS_BASE_PATH, progressStreamPath, progressStreamRoute } from './routes.js'
 export type {
   EnvelopeHandler,
   ProgressService,
@@ -20,6 +20,31 @@ export {
   type ProgressServiceOptions,
   resolveServiceOptions,
 } from './serviceOptions.js'
+export {
+  type CreateProgressStreamOptions,
+  createProgressStream,
+  progressResponse,
+} from './sse/createProgressStream.js'
+export {
+  type ConnectionEnd,
+  DEFAULT_STREAM_TUNING,
+  type ProgressStreamTuning,
+} from './sse/progressConnection.js'
+export {
+  type AuthorizeResult,
+  createProgressStreamServer,
+  type ProgressStreamServer,
+  type ProgressStreamServerDiagnostics,
+  type ProgressStreamServerOptions,
+} from './sse/progressStreamServer.js'
+export {
+  encodeComment,
+  encodeEnvelope,
+  encodeRetry,
+  parseLastEventId,
+  SSE_HEADERS,
+  type StreamPosition,
+} from './sse/sseEncoding.js'
 export {
   type DeliveryOutcome,
   OrderedDelivery,

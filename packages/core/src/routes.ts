@@ -16,3 +16,15 @@ export function progressStreamPath(crawlId: string, basePath = DEFAULT_PROGRESS_
   const base = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath
   return `${base}/${encodeURIComponent(parseCrawlId(crawlId))}/stream`
 }
+
+/**
+ * The route pattern for routers with `:param` syntax (Express, Hono, Fastify), built from the
+ * same base path as progressStreamPath().
+ *
+ * @example
+ * app.get(progressStreamRoute(), handler) // '/api/crawl-v2/:crawlId/stream'
+ */
+export function progressStreamRoute(basePath = DEFAULT_PROGRESS_BASE_PATH): string {
+  const base = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath
+  return `${base}/:crawlId/stream`
+}

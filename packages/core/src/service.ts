@@ -46,6 +46,8 @@ export interface SubscribeOptions {
    * subscribed (CrawlNotFoundError), the service closed (code `service-closed`), the backend
    * failed (`backend-failure`) or the handler threw (`handler-failed`). No envelope follows.
    * Without onError, the last two surface as an uncaught exception; the others end quietly.
+   * The memory backend ends subscriptions when a crawl expires; the Redis backend learns of a
+   * removal from cleanup() in any process, or when a re-read finds the crawl gone.
    */
   onError?: (error: ProgressError) => void
 }

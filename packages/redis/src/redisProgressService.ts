@@ -145,7 +145,12 @@ export class RedisProgressService implements ProgressService {
 
   async cleanup(crawlId: string): Promise<boolean> {
     const id = parseCrawlId(crawlId)
-    return this.#call('cleanup', () => this.#store.cleanup(this.#keys(id)))
+    const existed = await this.#call('cleanup', () => this.#store.cleanup(this.#keys(id)))
+    // Subscribers in this process end now; those elsewhere when the 'removed' message arrives.
+    for (const subscription of [...this.#subscriptions]) {
+      if (subscription.crawlId === id) subscription.onRemoved()
+    }
+    return existed
   }
 
   async close(): Promise<void> {

@@ -36,7 +36,8 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
   readonly #options: RedisSubscriptionOptions
   readonly #delivery: OrderedDelivery
   #epoch: string | undefined
-  #syncing = false
+  /** True until start() has read history: live messages are held until then. */
+  #syncing = true
   #resyncRequested = false
   #buffer: EventEnvelope[] = []
 
@@ -51,6 +52,10 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
 
   get closed(): boolean {
     return this.#delivery.closed
+  }
+
+  get crawlId(): string {
+    return this.#options.crawlId
   }
 
   async unsubscribe(): Promise<void> {

@@ -48,6 +48,10 @@ export class SharedSubscriber {
     this.#connection.on('ready', this.#onReady)
     // ioredis retries the connection; its errors go to the service's owner, never nowhere.
     this.#connection.on('error', this.#onConnectionError)
+    // A caller's lazyConnect is inherited by duplicate(); this connection is needed right away.
+    if (this.#connection.status === 'wait') {
+      this.#connection.connect().catch(this.#onConnectionError)
+    }
   }
 
   /** Channels with at least one local listener. */
@@ -107,7 +111,15 @@ export class SharedSubscriber {
       for (const listener of [...entry.listeners]) listener.onRemoved()
       return
     }
-    const envelopes = JSON.parse(message) as EventEnvelope[]
+    let envelopes: EventEnvelope[]
+    try {
+      envelopes = JSON.parse(message) as EventEnvelope[]
+      if (!Array.isArray(envelopes)) throw new TypeError('not an array of envelopes')
+    } catch (error) {
+      // Someone else published on our channel: report it, and let the stream carry on.
+      this.#onConnectionError(new Error(`unreadable message on ${channel}`, { cause: error }))
+      return
+    }
     for (const listener of [...entry.listeners]) listener.onEnvelopes(envelopes)
   }
 

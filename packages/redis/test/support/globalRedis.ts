@@ -30,8 +30,9 @@ export default async function setup(project: TestProject) {
   }
   if (!hasRedisServerBinary()) {
     throw new Error(
-      'The Redis tests need a Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379) or put the ' +
-        'redis-server binary on PATH (Debian/Ubuntu: apt-get install redis-server).',
+      'The Redis tests need the redis-server and redis-cli binaries on PATH (Debian/Ubuntu: ' +
+        'apt-get install redis-server): the fault and cluster tests start their own servers, and ' +
+        'the others use REDIS_URL when it is set, else one more server of their own.',
     )
   }
   const server: RedisServerHandle = await startRedisServer()

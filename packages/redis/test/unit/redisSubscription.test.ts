@@ -64,6 +64,19 @@ describe('RedisSubscription', () => {
     expect(reads).toEqual([0, 2])
   })
 
+  it('holds live envelopes that arrive before start() (while SUBSCRIBE is acknowledged)', async () => {
+    const history = [1, 2, 3].map((seq) => envelope(seq))
+    const reads: number[] = []
+    const seen: ProgressEnvelope[] = []
+    const sub = subscription(storeWithHistory(history, reads), seen)
+    sub.onEnvelopes([envelope(3)])
+    expect(reads).toEqual([])
+    history.push(envelope(4))
+    await sub.start({ afterSeq: 1, epoch: 'e1' })
+    expect(seen.map((e) => e.seq)).toEqual([2, 3, 4])
+    expect(reads).toEqual([1])
+  })
+
   it('drops live envelopes that the history read already delivered', async () => {
     const history = [1, 2, 3].map((seq) => envelope(seq))
     const reads: number[] = []

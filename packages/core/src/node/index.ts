@@ -1,0 +1,1 @@
+export { createNodeProgressHandler, type NodeProgressHandler } from './nodeProgressHandler.js'

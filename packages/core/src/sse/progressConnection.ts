@@ -1,0 +1,286 @@
+import type { ProgressError } from '../errors.js'
+import type { ProgressEnvelope } from '../events.js'
+import { isTerminalEnvelope } from '../events.js'
+import type { ProgressService, ProgressSubscription } from '../service.js'
+import { type Encode, OutboundQueue } from './outboundQueue.js'
+import { encodeComment, encodeRetry, type StreamPosition } from './sseEncoding.js'
+
+/** Tuning of one SSE connection; every field has a safe default. */
+export interface ProgressStreamTuning {
+  /** Interval of `: ping` comments on a quiet stream. Default 15,000 ms. */
+  heartbeatMs?: number
+  /** The `retry:` sent first: how long a compliant EventSource waits to reconnect. Default 2,000. */
+  retryMs?: number
+  /** A busy stream writes at most this often; an idle one writes each envelope at once. Default 50. */
+  maxLatencyMs?: number
+  /** Queued bytes past which progress coalesces and discovery merges. Default 64 KiB. */
+  queueSoftLimitBytes?: number
+  /** Queued bytes past which the connection ends and the client resumes. Default 1 MiB. */
+  queueHardLimitBytes?: number
+}
+
+export const DEFAULT_STREAM_TUNING: Readonly<Required<ProgressStreamTuning>> = {
+  heartbeatMs: 15_000,
+  retryMs: 2_000,
+  maxLatencyMs: 50,
+  queueSoftLimitBytes: 64 * 1024,
+  queueHardLimitBytes: 1024 * 1024,
+}
+
+/** The tuning with every default filled in. */
+export function resolveStreamTuning(options: ProgressStreamTuning): Required<ProgressStreamTuning> {
+  const tuning: Required<ProgressStreamTuning> = { ...DEFAULT_STREAM_TUNING }
+  for (const key of Object.keys(DEFAULT_STREAM_TUNING) as (keyof ProgressStreamTuning)[]) {
+    const value = options[key]
+    if (value === undefined) continue
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(
+        `@docspasta/progress-core: ${key} must be a positive integer, got ${value}`,
+      )
+    }
+    tuning[key] = value
+  }
+  return tuning
+}
+
+/** Why a connection ended. */
+export type ConnectionEnd = 'terminal' | 'cancelled' | 'overflow' | 'subscription-ended'
+
+export interface ProgressConnectionHooks {
+  encode: Encode
+  /** Called once when the connection has released everything it held. */
+  onClosed: (reason: ConnectionEnd) => void
+  /** Problems after the response started: the subscription's end, an unsubscribe failure. */
+  onError: (error: unknown) => void
+  /** Counts the timers this connection holds, for leak diagnostics. */
+  onTimers: (delta: number) => void
+}
+
+const PING = encodeComment('ping')
+
+/**
+ * One SSE connection: a pull-based ReadableStream fed by one subscription. Nothing is written
+ * until the consumer asks (backpressure); between reads the outbound queue compacts. Each
+ * connection owns its subscription and at most two timers, and releases them on every way out:
+ * the terminal envelope, the consumer cancelling, an abort signal, overflow, or the end of the
+ * subscription.
+ */
+export class ProgressConnection {
+  readonly stream: ReadableStream<Uint8Array>
+  readonly #service: ProgressService
+  readonly #crawlId: string
+  readonly #tuning: Required<ProgressStreamTuning>
+  readonly #hooks: ProgressConnectionHooks
+  readonly #queue: OutboundQueue
+  #subscription: ProgressSubscription | undefined
+  #preamble: Uint8Array | undefined
+  #heartbeat: ReturnType<typeof setInterval> | undefined
+  #flushTimer: ReturnType<typeof setTimeout> | undefined
+  #wake: (() => void) | undefined
+  #lastFlushAt = 0
+  #lastWriteAt = Date.now()
+  #pingDue = false
+  /** No more envelopes will come; write what is queued, then close. */
+  #ending: ConnectionEnd | undefined
+  #released = false
+  /** Why open() failed: a stream read before it settled errors with it. */
+  #openError: unknown
+  /** The stream was closed by us or cancelled by the consumer: no more close() calls. */
+  #streamClosed = false
+  readonly #signal: AbortSignal | undefined
+
+  constructor(
+    service: ProgressService,
+    crawlId: string,
+    options: { tuning: Required<ProgressStreamTuning>; signal?: AbortSignal | undefined },
+    hooks: ProgressConnectionHooks,
+  ) {
+    this.#service = service
+    this.#crawlId = crawlId
+    this.#tuning = options.tuning
+    this.#hooks = hooks
+    this.#signal = options.signal
+    this.#queue = new OutboundQueue(options.tuning.queueSoftLimitBytes, hooks.encode)
+    this.#preamble = encodeRetry(options.tuning.retryMs)
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) => this.#pull(controller),
+        cancel: () => {
+          this.#streamClosed = true
+          this.#release('cancelled')
+        },
+      },
+      // Pull only when the consumer reads: the queue, not the stream, holds what is unsent.
+      { highWaterMark: 0 },
+    )
+  }
+
+  /** Bytes waiting for the consumer. */
+  get queuedBytes(): number {
+    return this.#queue.bytes
+  }
+
+  /** Ends the connection: the consumer sees the end of the stream and may resume elsewhere. */
+  close(): void {
+    this.#release('cancelled')
+  }
+
+  /** Subscribes from the resume position; rejects (CrawlNotFoundError, …) before any byte. */
+  async open(position: StreamPosition | undefined): Promise<void> {
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
+    try {
+      this.#subscription = await this.#service.subscribe(this.#crawlId, this.#onEnvelope, {
+        ...(position ? { afterSeq: position.seq, epoch: position.epoch } : {}),
+        onError: this.#onSubscriptionError,
+      })
+    } catch (error) {
+      this.#openError = error
+      this.#release('cancelled')
+      throw error
+    }
+    if (this.#released) {
+      await this.#unsubscribe()
+      return
+    }
+    // A subscriber that already held the terminal envelope gets nothing more: end at once.
+    if (this.#subscription.closed && !this.#ending) {
+      this.#ending = 'subscription-ended'
+      this.#wakeUp()
+    }
+    this.#heartbeat = setInterval(this.#onHeartbeat, this.#tuning.heartbeatMs)
+    this.#hooks.onTimers(1)
+    if (this.#signal?.aborted) this.#release('cancelled')
+  }
+
+  readonly #onEnvelope = (envelope: ProgressEnvelope): void => {
+    if (this.#ending || this.#released) return
+    this.#queue.push(envelope, this.#hooks.encode(envelope))
+    if (isTerminalEnvelope(envelope)) this.#ending = 'terminal'
+    else if (this.#queue.bytes > this.#tuning.queueHardLimitBytes) {
+      // Too far behind: the client reconnects with its Last-Event-ID and replays from history.
+      this.#queue.clear()
+      this.#ending = 'overflow'
+    }
+    this.#wakeUp()
+  }
+
+  readonly #onSubscriptionError = (error: ProgressError): void => {
+    if (this.#ending || this.#released) return
+    this.#ending = 'subscription-ended'
+    this.#hooks.onError(error)
+    this.#wakeUp()
+  }
+
+  readonly #onHeartbeat = (): void => {
+    if (Date.now() - this.#lastWriteAt < this.#tuning.heartbeatMs / 2) return
+    this.#pingDue = true
+    this.#wakeUp()
+  }
+
+  readonly #onAbort = (): void => {
+    this.#release('cancelled')
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    if (this.#preamble) {
+      controller.enqueue(this.#preamble)
+      this.#preamble = undefined
+      this.#lastWriteAt = Date.now()
+      return
+    }
+    for (;;) {
+      if (this.#openError !== undefined) {
+        this.#streamClosed = true
+        controller.error(this.#openError)
+        return
+      }
+      if (this.#released) {
+        this.#closeStream(controller)
+        return
+      }
+      const now = Date.now()
+      if (!this.#queue.isEmpty) {
+        const due = this.#lastFlushAt + this.#tuning.maxLatencyMs
+        if (now >= due || this.#ending) {
+          controller.enqueue(this.#queue.take())
+          this.#lastFlushAt = now
+          this.#lastWriteAt = now
+          if (this.#ending) this.#end(controller, this.#ending)
+          return
+        }
+        await this.#sleep(due - now)
+        continue
+      }
+      if (this.#ending) {
+        this.#end(controller, this.#ending)
+        return
+      }
+      if (this.#pingDue) {
+        this.#pingDue = false
+        controller.enqueue(PING)
+        this.#lastWriteAt = now
+        return
+      }
+      await this.#sleep(undefined)
+    }
+  }
+
+  #closeStream(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    if (this.#streamClosed) return
+    this.#streamClosed = true
+    controller.close()
+  }
+
+  #end(controller: ReadableStreamDefaultController<Uint8Array>, reason: ConnectionEnd): void {
+    this.#closeStream(controller)
+    this.#release(reason)
+  }
+
+  /** Waits for an envelope, a heartbeat, the end, or `ms` (the flush deadline). */
+  #sleep(ms: number | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve
+      if (ms !== undefined) {
+        this.#flushTimer = setTimeout(() => this.#wakeUp(), ms)
+        this.#hooks.onTimers(1)
+      }
+    })
+  }
+
+  #wakeUp(): void {
+    if (this.#flushTimer !== undefined) {
+      clearTimeout(this.#flushTimer)
+      this.#flushTimer = undefined
+      this.#hooks.onTimers(-1)
+    }
+    const wake = this.#wake
+    this.#wake = undefined
+    wake?.()
+  }
+
+  #release(reason: ConnectionEnd): void {
+    if (this.#released) return
+    this.#released = true
+    this.#queue.clear()
+    if (this.#heartbeat !== undefined) {
+      clearInterval(this.#heartbeat)
+      this.#heartbeat = undefined
+      this.#hooks.onTimers(-1)
+    }
+    this.#wakeUp()
+    this.#signal?.removeEventListener('abort', this.#onAbort)
+    void this.#unsubscribe()
+    this.#hooks.onClosed(reason)
+  }
+
+  async #unsubscribe(): Promise<void> {
+    const subscription = this.#subscription
+    this.#subscription = undefined
+    if (!subscription || subscription.closed) return
+    try {
+      await subscription.unsubscribe()
+    } catch (error) {
+      this.#hooks.onError(error)
+    }
+  }
+}

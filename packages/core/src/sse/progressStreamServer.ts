@@ -1,0 +1,186 @@
+import { isProgressError, ProgressValidationError } from '../errors.js'
+import type { ProgressEnvelope } from '../events.js'
+import { DEFAULT_PROGRESS_BASE_PATH } from '../routes.js'
+import type { ProgressService } from '../service.js'
+import { parseCrawlId } from '../validate.js'
+import { errorResponse } from './errorResponse.js'
+import {
+  ProgressConnection,
+  type ProgressStreamTuning,
+  resolveStreamTuning,
+} from './progressConnection.js'
+import { encodeEnvelope, parseLastEventId, SSE_HEADERS } from './sseEncoding.js'
+
+/** true: allowed; false: 403; or an explicit 401/403 with a message for the client. */
+export type AuthorizeResult = boolean | { status: 401 | 403; message?: string }
+
+export interface ProgressStreamServerOptions extends ProgressStreamTuning {
+  service: ProgressService
+  /** Where the routes are mounted; crawl ids are read from `<basePath>/<crawlId>/stream`. */
+  basePath?: string
+  /** Runs after the crawl id is validated and before anything touches the store. */
+  authorize?: (request: Request, crawlId: string) => AuthorizeResult | Promise<AuthorizeResult>
+  /** Open connections this server accepts; past it, 503 with Retry-After. Default 10,000. */
+  maxConnections?: number
+  /** Seconds in Retry-After of a 503. Default 5. */
+  retryAfterSeconds?: number
+  /** Problems that cannot become a status code any more. Default: console.error. */
+  onError?: (error: unknown) => void
+}
+
+export interface HandleOptions {
+  crawlId?: string
+  signal?: AbortSignal
+}
+
+export interface ProgressStreamServerDiagnostics {
+  /** Open SSE connections. */
+  connections: number
+  /** Timers held by open connections (heartbeat, flush). */
+  timers: number
+  /** Bytes queued for slow consumers, summed over the open connections. */
+  queuedBytes: number
+}
+
+/** Serves progress streams for one service: the state (connection count, encoding cache) lives here. */
+export interface ProgressStreamServer {
+  /**
+   * Answers one request: 400 for an invalid crawl id, 401/403 from `authorize`, 503 past
+   * maxConnections or when the store fails, 404 for an unknown crawl, else the SSE stream.
+   *
+   * @param options.crawlId - the crawl, when the framework already parsed it; else read from the URL
+   * @param options.signal - ends the stream when aborted; default `request.signal`
+   */
+  handle(request: Request, options?: HandleOptions): Promise<Response>
+  /** A stream for a crawl, without the checks of handle(); rejects like service.subscribe(). */
+  stream(
+    crawlId: string,
+    options?: { lastEventId?: string | null; signal?: AbortSignal },
+  ): Promise<ReadableStream<Uint8Array>>
+  diagnostics(): ProgressStreamServerDiagnostics
+  /** Ends every open connection (clients resume elsewhere with their Last-Event-ID). */
+  close(): void
+}
+
+/**
+ * Creates the framework-agnostic SSE side for a ProgressService; the Web `Response` it returns
+ * works in Next.js route handlers, Hono, Bun and Deno, and `@docspasta/progress-core/node`
+ * adapts it to node:http.
+ *
+ * @example
+ * const streams = createProgressStreamServer({ service })
+ * export const GET = (request: Request) => streams.handle(request)
+ */
+export function createProgressStreamServer(
+  options: ProgressStreamServerOptions,
+): ProgressStreamServer {
+  const { service, authorize, onError = console.error } = options
+  const basePath = (options.basePath ?? DEFAULT_PROGRESS_BASE_PATH).replace(/\/$/, '')
+  const maxConnections = options.maxConnections ?? 10_000
+  const retryAfter = String(options.retryAfterSeconds ?? 5)
+  const tuning = resolveStreamTuning(options)
+  // Encoded once per envelope and shared by every connection that writes it.
+  const encoded = new WeakMap<ProgressEnvelope, Uint8Array>()
+  const encode = (envelope: ProgressEnvelope) => {
+    let bytes = encoded.get(envelope)
+    if (!bytes) {
+      bytes = encodeEnvelope(envelope)
+      encoded.set(envelope, bytes)
+    }
+    return bytes
+  }
+  const connections = new Set<ProgressConnection>()
+  let timers = 0
+
+  const openStream = async (
+    crawlId: string,
+    lastEventId: string | null | undefined,
+    signal: AbortSignal | undefined,
+  ) => {
+    const connection: ProgressConnection = new ProgressConnection(
+      service,
+      crawlId,
+      { tuning, signal },
+      {
+        encode,
+        onClosed: () => connections.delete(connection),
+        onError,
+        onTimers: (delta) => {
+          timers += delta
+        },
+      },
+    )
+    connections.add(connection)
+    await connection.open(parseLastEventId(lastEventId))
+    return connection.stream
+  }
+
+  const crawlIdFromUrl = (request: Request): string | undefined => {
+    const { pathname } = new URL(request.url)
+    const prefix = `${basePath}/`
+    if (!pathname.startsWith(prefix) || !pathname.endsWith('/stream')) return undefined
+    const segment = pathname.slice(prefix.length, -'/stream'.length)
+    try {
+      return decodeURIComponent(segment)
+    } catch {
+      return undefined
+    }
+  }
+
+  return {
+    async handle(request, handleOptions = {}) {
+      let crawlId: string
+      try {
+        crawlId = parseCrawlId(handleOptions.crawlId ?? crawlIdFromUrl(request))
+      } catch (error) {
+        const message =
+          error instanceof ProgressValidationError ? error.message : 'invalid crawl id'
+        return errorResponse(400, 'invalid-input', message)
+      }
+      if (connections.size >= maxConnections) {
+        return errorResponse(503, 'over-capacity', 'too many open progress streams; retry later', {
+          'Retry-After': retryAfter,
+        })
+      }
+      if (authorize) {
+        let verdict: AuthorizeResult
+        try {
+          verdict = await authorize(request, crawlId)
+        } catch (error) {
+          onError(error)
+          return errorResponse(500, 'authorize-failed', 'the authorization check failed')
+        }
+        if (verdict !== true) {
+          const status = verdict === false ? 403 : verdict.status
+          const message = (verdict !== false && verdict.message) || 'not allowed to read this crawl'
+          return errorResponse(status, status === 401 ? 'unauthorized' : 'forbidden', message)
+        }
+      }
+      const url = new URL(request.url)
+      const lastEventId =
+        request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId')
+      try {
+        const body = await openStream(crawlId, lastEventId, handleOptions.signal ?? request.signal)
+        return new Response(body, { status: 200, headers: SSE_HEADERS })
+      } catch (error) {
+        if (isProgressError(error) && error.code === 'crawl-not-found') {
+          return errorResponse(404, 'crawl-not-found', `no crawl "${crawlId}"`)
+        }
+        onError(error)
+        return errorResponse(503, 'unavailable', 'progress is unavailable; retry later', {
+          'Retry-After': retryAfter,
+        })
+      }
+    },
+    stream: (crawlId, streamOptions = {}) =>
+      openStream(parseCrawlId(crawlId), streamOptions.lastEventId, streamOptions.signal),
+    diagnostics: () => {
+      let queuedBytes = 0
+      for (const connection of connections) queuedBytes += connection.queuedBytes
+      return { connections: connections.size, timers, queuedBytes }
+    },
+    close() {
+      for (const connection of [...connections]) connection.close()
+    },
+  }
+}

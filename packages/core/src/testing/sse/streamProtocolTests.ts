@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest'
+import { SseTestClient } from './sseTestClient.js'
+import type { StreamContext } from './streamContext.js'
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i)
+
+export function registerStreamProtocolTests(ctx: StreamContext): void {
+  describe('SSE protocol over HTTP', () => {
+    it('sends the SSE headers, retry first, a snapshot, live envelopes, and ends after the terminal', async () => {
+      const { service, harness } = await ctx.serve({ retryMs: 1234 })
+      const crawlId = ctx.crawlId('basic')
+      const { epoch } = await service.start(crawlId)
+      await service.increment(crawlId, { processed: 2 })
+      const client = new SseTestClient(harness.url(crawlId))
+      await client.waitFor(() => client.envelopes.length >= 1)
+      expect(client.status).toBe(200)
+      expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+      expect(client.headers['cache-control']).toBe('no-cache, no-transform')
+      expect(client.headers['x-accel-buffering']).toBe('no')
+      expect(client.retry).toBe(1234)
+      expect(client.envelopes[0]).toMatchObject({
+        type: 'snapshot',
+        seq: 1,
+        epoch,
+        totals: { processed: 2 },
+      })
+
+      await service.publish(crawlId, { type: 'discovery', urls: ['https://a'] })
+      await service.complete(crawlId, { pages: 2 })
+      await client.ended
+      expect(client.envelopes.map((e) => [e.type, e.seq])).toEqual([
+        ['snapshot', 1],
+        ['discovery', 2],
+        ['complete', 3],
+      ])
+      expect(client.ids).toEqual([`${epoch}:1`, `${epoch}:2`, `${epoch}:3`])
+      expect(harness.streams.diagnostics()).toEqual({ connections: 0, timers: 0, queuedBytes: 0 })
+    })
+
+    it('resumes dropped connections with Last-Event-ID (header, then query) and yields every seq exactly once', async () => {
+      // A generous queue: this test is about resume, so nothing may be coalesced.
+      const { service, harness } = await ctx.serve({ queueSoftLimitBytes: 64 * 1024 * 1024 })
+      const crawlId = ctx.crawlId('resume')
+      await service.start(crawlId)
+      // Paced publishers, so that every connection below is opened and dropped mid-stream.
+      let publishing = true
+      const publishers = Promise.all(
+        range(1, 3).map(async () => {
+          while (publishing) {
+            await service.increment(crawlId, { processed: 1 })
+            await new Promise((resolve) => setTimeout(resolve, 2))
+          }
+        }),
+      )
+      const first = new SseTestClient(harness.url(crawlId))
+      await first.waitFor(() => first.envelopes.length >= 50)
+      first.close()
+      const second = new SseTestClient(harness.url(crawlId), {
+        'Last-Event-ID': first.lastId as string,
+      })
+      await second.waitFor(() => second.envelopes.length >= 100)
+      second.close()
+      const third = new SseTestClient(
+        `${harness.url(crawlId)}?lastEventId=${encodeURIComponent(second.lastId as string)}`,
+      )
+      await third.waitFor(() => third.envelopes.length >= 50)
+      publishing = false
+      await publishers
+      await service.complete(crawlId)
+      await third.ended
+
+      const last = (await service.getSnapshot(crawlId))?.seq as number
+      const all = [first, second, third].flatMap((client) => client.envelopes)
+      expect(all[0]?.type).toBe('snapshot')
+      const seqs = all.filter((e) => e.type !== 'snapshot').map((e) => e.seq)
+      expect(seqs).toEqual(range((all[0]?.seq as number) + 1, last))
+      expect(second.envelopes[0]?.type).not.toBe('snapshot')
+      expect(third.envelopes[0]?.type).not.toBe('snapshot')
+      expect(third.envelopes.at(-1)).toMatchObject({
+        type: 'complete',
+        totals: { processed: last - 1 },
+      })
+    })
+
+    it('sends heartbeat comments on an idle stream', async () => {
+      const { service, harness } = await ctx.serve({ heartbeatMs: 40 })
+      const crawlId = ctx.crawlId('heartbeat')
+      await service.start(crawlId)
+      const client = new SseTestClient(harness.url(crawlId))
+      await client.waitFor(() => client.comments >= 3)
+      expect(client.envelopes.map((e) => e.type)).toEqual(['snapshot'])
+      client.close()
+    })
+
+    it('gives a connection to a finished crawl its snapshot and terminal envelope, then ends', async () => {
+      const { service, harness } = await ctx.serve()
+      const crawlId = ctx.crawlId('finished')
+      await service.start(crawlId)
+      await service.increment(crawlId, { processed: 1 })
+      await service.fail(crawlId, { code: 'boom', message: 'down', retryable: false })
+      const client = new SseTestClient(harness.url(crawlId))
+      await client.ended
+      expect(client.envelopes.map((e) => [e.type, e.seq])).toEqual([
+        ['snapshot', 1],
+        ['error', 2],
+      ])
+      // A client that already holds the terminal envelope gets an empty stream that ends.
+      const done = new SseTestClient(harness.url(crawlId), {
+        'Last-Event-ID': client.lastId as string,
+      })
+      await done.ended
+      expect(done.status).toBe(200)
+      expect(done.envelopes).toEqual([])
+    })
+
+    it('answers another epoch or a malformed Last-Event-ID with a snapshot', async () => {
+      const { service, harness } = await ctx.serve()
+      const crawlId = ctx.crawlId('epoch')
+      const { epoch } = await service.start(crawlId)
+      await service.increment(crawlId, { processed: 1 })
+      const other = new SseTestClient(harness.url(crawlId), {
+        'Last-Event-ID': `${epoch === 'aaaa' ? 'bbbb' : 'aaaa'}:1`,
+      })
+      const malformed = new SseTestClient(harness.url(crawlId), { 'Last-Event-ID': 'not an id:x' })
+      for (const client of [other, malformed])
+        await client.waitFor(() => client.envelopes.length > 0)
+      expect(other.envelopes[0]).toMatchObject({ type: 'snapshot', resync: true, seq: 1, epoch })
+      expect(malformed.envelopes[0]).toMatchObject({ type: 'snapshot', seq: 1, epoch })
+      expect(malformed.envelopes[0]).not.toHaveProperty('resync')
+      other.close()
+      malformed.close()
+    })
+  })
+}

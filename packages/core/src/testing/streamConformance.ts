@@ -1,0 +1,20 @@
+import { describe } from 'vitest'
+import type { ConformanceTarget } from './conformance/context.js'
+import { createStreamContext } from './sse/streamContext.js'
+import { registerStreamGuardTests } from './sse/streamGuardTests.js'
+import { registerStreamLoadTests } from './sse/streamLoadTests.js'
+import { registerStreamProtocolTests } from './sse/streamProtocolTests.js'
+
+/**
+ * Registers the SSE suite: a real node:http server on loopback serving the backend under test
+ * through createProgressStreamServer and the Node adapter, read by a real SSE parser. Covers the
+ * wire format, resume with Last-Event-ID, heartbeats, status codes, a slow reader and teardown.
+ */
+export function describeProgressStreamConformance(target: ConformanceTarget): void {
+  describe(`progress streams over HTTP: ${target.name}`, () => {
+    const ctx = createStreamContext(target)
+    registerStreamProtocolTests(ctx)
+    registerStreamGuardTests(ctx)
+    registerStreamLoadTests(ctx)
+  })
+}

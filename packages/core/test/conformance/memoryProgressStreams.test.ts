@@ -1,0 +1,7 @@
+import { MemoryProgressService } from '@docspasta/progress-core'
+import { describeProgressStreamConformance } from '@docspasta/progress-core/testing'
+
+describeProgressStreamConformance({
+  name: 'MemoryProgressService',
+  create: (options) => new MemoryProgressService(options),
+})

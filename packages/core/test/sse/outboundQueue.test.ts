@@ -1,0 +1,79 @@
+import { encodeEnvelope, type ProgressEnvelope } from '@docspasta/progress-core'
+import { describe, expect, it } from 'vitest'
+import { OutboundQueue } from '../../src/sse/outboundQueue.js'
+
+const base = { v: 1 as const, epoch: 'e', crawlId: 'c', ts: 0 }
+const totals = (n: number) => ({ discovered: n, processed: n, failed: 0 })
+const progress = (seq: number): ProgressEnvelope => ({
+  ...base,
+  seq,
+  type: 'progress',
+  totals: totals(seq),
+  delta: { processed: 1 },
+})
+const discovery = (seq: number): ProgressEnvelope => ({
+  ...base,
+  seq,
+  type: 'discovery',
+  totals: totals(seq),
+  urls: [`https://x/${seq}`],
+})
+
+const parse = (bytes: Uint8Array) =>
+  new TextDecoder()
+    .decode(bytes)
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice(6)) as ProgressEnvelope)
+
+describe('OutboundQueue', () => {
+  it('passes envelopes through unchanged below the soft limit', () => {
+    const queue = new OutboundQueue(64 * 1024, encodeEnvelope)
+    for (const e of [progress(1), discovery(2)]) queue.push(e, encodeEnvelope(e))
+    expect(parse(queue.take())).toEqual([progress(1), discovery(2)])
+    expect(queue.isEmpty).toBe(true)
+    expect(queue.bytes).toBe(0)
+  })
+
+  it('coalesces progress into the newest and merges discovery past the soft limit, keeping order and the terminal', () => {
+    const queue = new OutboundQueue(1_000, encodeEnvelope)
+    const snapshot: ProgressEnvelope = {
+      ...base,
+      seq: 0,
+      type: 'snapshot',
+      status: 'running',
+      totals: totals(0),
+    }
+    queue.push(snapshot, encodeEnvelope(snapshot))
+    for (let seq = 1; seq <= 60; seq++) {
+      const e = seq % 3 === 0 ? discovery(seq) : progress(seq)
+      queue.push(e, encodeEnvelope(e))
+    }
+    const terminal: ProgressEnvelope = {
+      ...base,
+      seq: 61,
+      type: 'complete',
+      totals: totals(60),
+      stats: {},
+    }
+    queue.push(terminal, encodeEnvelope(terminal))
+    expect(queue.bytes).toBeLessThan(2_000)
+    const sent = parse(queue.take())
+    // Far fewer envelopes, still in seq order, snapshot first and the terminal last.
+    expect(sent.length).toBeLessThan(12)
+    expect(sent[0]).toEqual(snapshot)
+    expect(sent.at(-1)).toEqual(terminal)
+    const seqs = sent.map((e) => e.seq)
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
+    // Totals are absolute: the last state before the terminal is the newest one published.
+    expect(sent.at(-2)?.totals).toEqual(totals(60))
+    // Nothing is lost: merged urls plus coalesced progress deltas account for all 60 events.
+    let accounted = 0
+    for (const e of sent) {
+      if (e.type === 'discovery') accounted += e.urls.length
+      if (e.type === 'progress') accounted += e.delta.processed ?? 0
+    }
+    expect(accounted).toBe(60)
+    expect(sent.some((e) => 'coalesced' in e && e.coalesced === true)).toBe(true)
+  })
+})
