@@ -1,1 +1,15 @@
+export {
+  type BackoffOptions,
+  backoffDelay,
+  DEFAULT_BACKOFF,
+  parseRetryAfter,
+} from './backoff.js'
+export { EnvelopeGate, type GateDecision } from './envelopeGate.js'
+export { ProgressClientError, type ProgressClientErrorCode } from './errors.js'
 export { initialProgressState, type ProgressState, reduceProgress } from './reducer.js'
+export {
+  type ProgressClientStatus,
+  type ProgressSubscriptionHandle,
+  type SubscribeProgressOptions,
+  subscribeProgress,
+} from './subscribeProgress.js'

@@ -6,6 +6,7 @@ export {
   MemoryProgressService,
   type MemoryProgressServiceOptions,
 } from './memory/memoryProgressService.js'
+export { ProgressServiceBase, type ResumePosition } from './progressServiceBase.js'
 export { DEFAULT_PROGRESS_BASE_PATH, progressStreamPath, progressStreamRoute } from './routes.js'
 export type {
   EnvelopeHandler,

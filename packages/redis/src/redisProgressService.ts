@@ -1,30 +1,20 @@
 import {
-  type CompleteStats,
   CrawlClosedError,
   CrawlNotFoundError,
   type EnvelopeHandler,
   type EventEnvelope,
   isProgressError,
   ProgressBackendError,
-  type ProgressDelta,
-  type ProgressErrorInfo,
+  type ProgressError,
   type ProgressInput,
-  type ProgressService,
+  ProgressServiceBase,
   type ProgressServiceDiagnostics,
   type ProgressServiceOptions,
   type ProgressSnapshot,
   type ProgressSubscription,
-  type ProgressTotals,
-  parseCrawlId,
-  parseDelta,
-  parseErrorInfo,
-  parseInput,
-  parseInputs,
-  parseResumePosition,
-  parseStats,
+  type ResumePosition,
   resolveServiceOptions,
   ServiceClosedError,
-  type SubscribeOptions,
 } from '@docspasta/progress-core'
 import type { Cluster, Redis } from 'ioredis'
 import { CrawlStore } from './crawlStore.js'
@@ -54,7 +44,7 @@ export interface RedisProgressServiceOptions extends ProgressServiceOptions {
  * await progress.start('crawl-1')
  * await progress.increment('crawl-1', { processed: 1 })
  */
-export class RedisProgressService implements ProgressService {
+export class RedisProgressService extends ProgressServiceBase {
   readonly #store: CrawlStore
   readonly #keys: (crawlId: string) => CrawlKeys
   readonly #subscriber: SharedSubscriber
@@ -63,6 +53,7 @@ export class RedisProgressService implements ProgressService {
   #closed = false
 
   constructor(options: RedisProgressServiceOptions) {
+    super()
     const { redis, prefix, onConnectionError, ...serviceOptions } = options
     this.#keys = createKeyBuilder(prefix)
     this.#store = new CrawlStore(redis, resolveServiceOptions(serviceOptions))
@@ -72,53 +63,48 @@ export class RedisProgressService implements ProgressService {
     )
   }
 
-  async start(crawlId: string): Promise<ProgressSnapshot> {
-    const id = parseCrawlId(crawlId)
-    return this.#call('start', () => this.#store.start(id, this.#keys(id)))
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    for (const subscription of [...this.#subscriptions]) subscription.fail(new ServiceClosedError())
+    await this.#subscriber.close()
   }
 
-  async publish(crawlId: string, input: ProgressInput): Promise<EventEnvelope> {
-    const id = parseCrawlId(crawlId)
-    const [envelope] = await this.#append(id, [parseInput(input)])
-    return envelope as EventEnvelope
+  diagnostics(): ProgressServiceDiagnostics {
+    return {
+      crawls: this.#subscriber.channelCount,
+      subscriptions: this.#subscriptions.size,
+      timers: 0,
+    }
   }
 
-  async publishBatch(crawlId: string, inputs: readonly ProgressInput[]): Promise<EventEnvelope[]> {
-    const id = parseCrawlId(crawlId)
-    return this.#append(id, parseInputs(inputs))
+  protected startCrawl(crawlId: string): Promise<ProgressSnapshot> {
+    return this.#call('start', () => this.#store.start(crawlId, this.#keys(crawlId)))
   }
 
-  async increment(crawlId: string, delta: ProgressDelta): Promise<ProgressTotals> {
-    const id = parseCrawlId(crawlId)
-    const [envelope] = await this.#append(id, [{ type: 'progress', delta: parseDelta(delta) }])
-    return (envelope as EventEnvelope).totals
+  protected async append(crawlId: string, inputs: ProgressInput[]): Promise<EventEnvelope[]> {
+    const outcome = await this.#call('publish', () =>
+      this.#store.publish(crawlId, this.#keys(crawlId), inputs),
+    )
+    if (outcome.kind === 'not-found') throw new CrawlNotFoundError(crawlId)
+    if (outcome.kind === 'closed') throw new CrawlClosedError(crawlId)
+    return outcome.envelopes
   }
 
-  async complete(crawlId: string, stats: CompleteStats = {}): Promise<boolean> {
-    const id = parseCrawlId(crawlId)
-    return this.#finish(id, { type: 'complete', stats: parseStats(stats) })
-  }
-
-  async fail(crawlId: string, error: ProgressErrorInfo): Promise<boolean> {
-    const id = parseCrawlId(crawlId)
-    return this.#finish(id, { type: 'error', error: parseErrorInfo(error) })
-  }
-
-  async subscribe(
+  protected async subscribeFrom(
     crawlId: string,
     handler: EnvelopeHandler,
-    options: SubscribeOptions = {},
+    position: ResumePosition,
+    onError: ((error: ProgressError) => void) | undefined,
   ): Promise<ProgressSubscription> {
-    const id = parseCrawlId(crawlId)
-    const position = parseResumePosition(options)
     this.#assertOpen()
-    const keys = this.#keys(id)
+    const keys = this.#keys(crawlId)
     const subscription = new RedisSubscription({
-      crawlId: id,
+      crawlId,
       keys,
       store: this.#store,
       handler,
-      onError: options.onError,
+      onError,
       onClosed: (closed) => {
         this.#subscriptions.delete(closed)
         this.#subscriber.remove(keys.channel, closed).catch((cause: unknown) => {
@@ -138,53 +124,17 @@ export class RedisProgressService implements ProgressService {
     return subscription
   }
 
-  async getSnapshot(crawlId: string): Promise<ProgressSnapshot | null> {
-    const id = parseCrawlId(crawlId)
-    return this.#call('getSnapshot', () => this.#store.getSnapshot(id, this.#keys(id)))
+  protected readSnapshot(crawlId: string): Promise<ProgressSnapshot | null> {
+    return this.#call('getSnapshot', () => this.#store.getSnapshot(crawlId, this.#keys(crawlId)))
   }
 
-  async cleanup(crawlId: string): Promise<boolean> {
-    const id = parseCrawlId(crawlId)
-    const existed = await this.#call('cleanup', () => this.#store.cleanup(this.#keys(id)))
+  protected async remove(crawlId: string): Promise<boolean> {
+    const existed = await this.#call('cleanup', () => this.#store.cleanup(this.#keys(crawlId)))
     // Subscribers in this process end now; those elsewhere when the 'removed' message arrives.
     for (const subscription of [...this.#subscriptions]) {
-      if (subscription.crawlId === id) subscription.onRemoved()
+      if (subscription.crawlId === crawlId) subscription.onRemoved()
     }
     return existed
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    for (const subscription of [...this.#subscriptions]) subscription.fail(new ServiceClosedError())
-    await this.#subscriber.close()
-  }
-
-  diagnostics(): ProgressServiceDiagnostics {
-    return {
-      crawls: this.#subscriber.channelCount,
-      subscriptions: this.#subscriptions.size,
-      timers: 0,
-    }
-  }
-
-  async #finish(crawlId: string, input: ProgressInput): Promise<boolean> {
-    try {
-      await this.#append(crawlId, [input])
-      return true
-    } catch (error) {
-      if (error instanceof CrawlClosedError) return false
-      throw error
-    }
-  }
-
-  async #append(crawlId: string, inputs: ProgressInput[]): Promise<EventEnvelope[]> {
-    const outcome = await this.#call('publish', () =>
-      this.#store.publish(crawlId, this.#keys(crawlId), inputs),
-    )
-    if (outcome.kind === 'not-found') throw new CrawlNotFoundError(crawlId)
-    if (outcome.kind === 'closed') throw new CrawlClosedError(crawlId)
-    return outcome.envelopes
   }
 
   /** Runs one store operation on an open service; store errors become ProgressBackendError. */

@@ -1,33 +1,21 @@
 import { createEpoch } from '../epoch.js'
-import { CrawlClosedError, CrawlNotFoundError, ServiceClosedError } from '../errors.js'
-import type {
-  CompleteStats,
-  EventEnvelope,
-  ProgressDelta,
-  ProgressErrorInfo,
-  ProgressInput,
-  ProgressTotals,
-} from '../events.js'
+import {
+  CrawlClosedError,
+  CrawlNotFoundError,
+  type ProgressError,
+  ServiceClosedError,
+} from '../errors.js'
+import type { EventEnvelope, ProgressInput } from '../events.js'
+import { ProgressServiceBase, type ResumePosition } from '../progressServiceBase.js'
 import type {
   EnvelopeHandler,
-  ProgressService,
   ProgressServiceDiagnostics,
   ProgressSnapshot,
   ProgressSubscription,
-  SubscribeOptions,
 } from '../service.js'
 import { type ProgressServiceOptions, resolveServiceOptions } from '../serviceOptions.js'
 import { OrderedDelivery } from '../subscription/orderedDelivery.js'
 import { planResume, toSnapshotEnvelope } from '../subscription/resumePlan.js'
-import {
-  parseCrawlId,
-  parseDelta,
-  parseErrorInfo,
-  parseInput,
-  parseInputs,
-  parseResumePosition,
-  parseStats,
-} from '../validate.js'
 import { CrawlRecord } from './crawlRecord.js'
 
 export interface MemoryProgressServiceOptions extends ProgressServiceOptions {
@@ -48,7 +36,7 @@ const MAX_TIMER_DELAY_MS = 2_147_483_647
  * await progress.start('crawl-1')
  * await progress.increment('crawl-1', { processed: 1 })
  */
-export class MemoryProgressService implements ProgressService {
+export class MemoryProgressService extends ProgressServiceBase {
   readonly #options: Required<ProgressServiceOptions>
   readonly #now: () => number
   readonly #crawls = new Map<string, CrawlRecord>()
@@ -56,72 +44,56 @@ export class MemoryProgressService implements ProgressService {
   #closed = false
 
   constructor(options: MemoryProgressServiceOptions = {}) {
+    super()
     const { now, ...serviceOptions } = options
     this.#options = resolveServiceOptions(serviceOptions)
     this.#now = now ?? Date.now
   }
 
-  async start(crawlId: string): Promise<ProgressSnapshot> {
-    const id = parseCrawlId(crawlId)
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    for (const record of [...this.#crawls.values()]) this.#remove(record, new ServiceClosedError())
+  }
+
+  diagnostics(): ProgressServiceDiagnostics {
+    let timers = 0
+    for (const record of this.#crawls.values()) if (record.expiryTimer !== undefined) timers += 1
+    return { crawls: this.#crawls.size, subscriptions: this.#subscriptionCount, timers }
+  }
+
+  protected async startCrawl(crawlId: string): Promise<ProgressSnapshot> {
     this.#assertOpen()
-    const existing = this.#find(id)
+    const existing = this.#find(crawlId)
     if (existing) return existing.toSnapshot()
     const now = this.#now()
     const record = new CrawlRecord(
-      id,
+      crawlId,
       createEpoch(),
       now,
       this.#options.historyLimit,
       now + this.#options.idleTtlSeconds * 1000,
     )
-    this.#crawls.set(id, record)
+    this.#crawls.set(crawlId, record)
     this.#armExpiry(record)
     return record.toSnapshot()
   }
 
-  async publish(crawlId: string, input: ProgressInput): Promise<EventEnvelope> {
-    const id = parseCrawlId(crawlId)
-    const [envelope] = this.#append(id, [parseInput(input)])
-    return envelope as EventEnvelope
-  }
-
-  async publishBatch(crawlId: string, inputs: readonly ProgressInput[]): Promise<EventEnvelope[]> {
-    const id = parseCrawlId(crawlId)
-    return this.#append(id, parseInputs(inputs))
-  }
-
-  async increment(crawlId: string, delta: ProgressDelta): Promise<ProgressTotals> {
-    const id = parseCrawlId(crawlId)
-    const [envelope] = this.#append(id, [{ type: 'progress', delta: parseDelta(delta) }])
-    return (envelope as EventEnvelope).totals
-  }
-
-  async complete(crawlId: string, stats: CompleteStats = {}): Promise<boolean> {
-    const id = parseCrawlId(crawlId)
-    return this.#finish(id, { type: 'complete', stats: parseStats(stats) })
-  }
-
-  async fail(crawlId: string, error: ProgressErrorInfo): Promise<boolean> {
-    const id = parseCrawlId(crawlId)
-    return this.#finish(id, { type: 'error', error: parseErrorInfo(error) })
-  }
-
-  async subscribe(
+  protected async subscribeFrom(
     crawlId: string,
     handler: EnvelopeHandler,
-    options: SubscribeOptions = {},
+    position: ResumePosition,
+    onError: ((error: ProgressError) => void) | undefined,
   ): Promise<ProgressSubscription> {
-    const id = parseCrawlId(crawlId)
-    const position = parseResumePosition(options)
     this.#assertOpen()
-    const record = this.#require(id)
+    const record = this.#require(crawlId)
     const plan = planResume(record.toSnapshot(), record.history.oldestSeq, position)
 
     this.#subscriptionCount += 1
     const delivery = new OrderedDelivery(
       {
         handler,
-        onError: options.onError,
+        onError,
         onClosed: () => {
           this.#subscriptionCount -= 1
           record.subscribers.delete(delivery)
@@ -147,41 +119,20 @@ export class MemoryProgressService implements ProgressService {
     }
   }
 
-  async getSnapshot(crawlId: string): Promise<ProgressSnapshot | null> {
-    const id = parseCrawlId(crawlId)
+  protected async readSnapshot(crawlId: string): Promise<ProgressSnapshot | null> {
     this.#assertOpen()
-    return this.#find(id)?.toSnapshot() ?? null
+    return this.#find(crawlId)?.toSnapshot() ?? null
   }
 
-  async cleanup(crawlId: string): Promise<boolean> {
-    const id = parseCrawlId(crawlId)
+  protected async remove(crawlId: string): Promise<boolean> {
     this.#assertOpen()
-    const record = this.#find(id)
+    const record = this.#find(crawlId)
     if (!record) return false
-    this.#remove(record, new CrawlNotFoundError(id))
+    this.#remove(record, new CrawlNotFoundError(crawlId))
     return true
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    for (const record of [...this.#crawls.values()]) this.#remove(record, new ServiceClosedError())
-  }
-
-  diagnostics(): ProgressServiceDiagnostics {
-    let timers = 0
-    for (const record of this.#crawls.values()) if (record.expiryTimer !== undefined) timers += 1
-    return { crawls: this.#crawls.size, subscriptions: this.#subscriptionCount, timers }
-  }
-
-  #finish(crawlId: string, input: ProgressInput): boolean {
-    this.#assertOpen()
-    if (this.#require(crawlId).terminal) return false
-    this.#append(crawlId, [input])
-    return true
-  }
-
-  #append(crawlId: string, inputs: ProgressInput[]): EventEnvelope[] {
+  protected async append(crawlId: string, inputs: ProgressInput[]): Promise<EventEnvelope[]> {
     this.#assertOpen()
     const record = this.#require(crawlId)
     if (record.terminal) throw new CrawlClosedError(crawlId)

@@ -55,9 +55,10 @@ export function createProgressStream(
  * connection limit, which needs a server shared across requests.
  *
  * @example
- * // app/api/crawl-v2/[crawlId]/stream/route.ts
- * export const GET = (request: Request, { params }) =>
- *   progressResponse(service, request, { crawlId: params.crawlId })
+ * // app/api/crawl-v2/[crawlId]/stream/route.ts (Next.js 15: params is a Promise)
+ * export async function GET(request: Request, { params }: { params: Promise<{ crawlId: string }> }) {
+ *   return progressResponse(service, request, { crawlId: (await params).crawlId })
+ * }
  */
 export function progressResponse(
   service: ProgressService,

@@ -83,6 +83,8 @@ export class ProgressConnection {
   /** No more envelopes will come; write what is queued, then close. */
   #ending: ConnectionEnd | undefined
   #released = false
+  /** Settles when open() has subscribed or failed; the first bytes wait for it. */
+  #opened: Promise<void> | undefined
   /** Why open() failed: a stream read before it settled errors with it. */
   #openError: unknown
   /** The stream was closed by us or cancelled by the consumer: no more close() calls. */
@@ -115,6 +117,14 @@ export class ProgressConnection {
     )
   }
 
+  /**
+   * True when open() found nothing to send: the subscriber already held the terminal envelope.
+   * A server answers 204 then, which also stops a browser's EventSource from reconnecting.
+   */
+  get isExhausted(): boolean {
+    return this.#ending === 'subscription-ended' && this.#queue.isEmpty && !this.#released
+  }
+
   /** Bytes waiting for the consumer. */
   get queuedBytes(): number {
     return this.#queue.bytes
@@ -126,7 +136,12 @@ export class ProgressConnection {
   }
 
   /** Subscribes from the resume position; rejects (CrawlNotFoundError, …) before any byte. */
-  async open(position: StreamPosition | undefined): Promise<void> {
+  open(position: StreamPosition | undefined): Promise<void> {
+    this.#opened = this.#subscribe(position)
+    return this.#opened
+  }
+
+  async #subscribe(position: StreamPosition | undefined): Promise<void> {
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
     try {
       this.#subscription = await this.#service.subscribe(this.#crawlId, this.#onEnvelope, {
@@ -157,9 +172,10 @@ export class ProgressConnection {
     this.#queue.push(envelope, this.#hooks.encode(envelope))
     if (isTerminalEnvelope(envelope)) this.#ending = 'terminal'
     else if (this.#queue.bytes > this.#tuning.queueHardLimitBytes) {
-      // Too far behind: the client reconnects with its Last-Event-ID and replays from history.
-      this.#queue.clear()
-      this.#ending = 'overflow'
+      // Too far behind: let go of everything now; the stream ends at the next read and the
+      // client reconnects with its Last-Event-ID to replay from history.
+      this.#release('overflow')
+      return
     }
     this.#wakeUp()
   }
@@ -183,6 +199,13 @@ export class ProgressConnection {
 
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     if (this.#preamble) {
+      // An unknown crawl errors the stream before any byte, not after `retry:`.
+      await this.#opened?.catch(() => undefined)
+      if (this.#openError !== undefined) {
+        this.#streamClosed = true
+        controller.error(this.#openError)
+        return
+      }
       controller.enqueue(this.#preamble)
       this.#preamble = undefined
       this.#lastWriteAt = Date.now()

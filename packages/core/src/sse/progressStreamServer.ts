@@ -76,8 +76,13 @@ export function createProgressStreamServer(
 ): ProgressStreamServer {
   const { service, authorize, onError = console.error } = options
   const basePath = (options.basePath ?? DEFAULT_PROGRESS_BASE_PATH).replace(/\/$/, '')
-  const maxConnections = options.maxConnections ?? 10_000
-  const retryAfter = String(options.retryAfterSeconds ?? 5)
+  if (!basePath.startsWith('/')) {
+    throw new RangeError(
+      `@docspasta/progress-core: basePath must start with "/", got "${basePath}"`,
+    )
+  }
+  const maxConnections = positiveInteger('maxConnections', options.maxConnections ?? 10_000)
+  const retryAfter = String(positiveInteger('retryAfterSeconds', options.retryAfterSeconds ?? 5))
   const tuning = resolveStreamTuning(options)
   // Encoded once per envelope and shared by every connection that writes it.
   const encoded = new WeakMap<ProgressEnvelope, Uint8Array>()
@@ -90,12 +95,15 @@ export function createProgressStreamServer(
     return bytes
   }
   const connections = new Set<ProgressConnection>()
+  // Requests past the limit check that are not connections yet (authorize, subscribe).
+  let admitting = 0
   let timers = 0
 
-  const openStream = async (
+  const openConnection = async (
     crawlId: string,
     lastEventId: string | null | undefined,
     signal: AbortSignal | undefined,
+    onCounted: () => void = () => {},
   ) => {
     const connection: ProgressConnection = new ProgressConnection(
       service,
@@ -111,8 +119,9 @@ export function createProgressStreamServer(
       },
     )
     connections.add(connection)
+    onCounted()
     await connection.open(parseLastEventId(lastEventId))
-    return connection.stream
+    return connection
   }
 
   const crawlIdFromUrl = (request: Request): string | undefined => {
@@ -127,54 +136,92 @@ export function createProgressStreamServer(
     }
   }
 
+  /** Authorization, then the stream: 200, 204 (nothing left to send), 404 or 503. */
+  const admit = async (
+    request: Request,
+    crawlId: string,
+    signal: AbortSignal,
+    onCounted: () => void,
+  ) => {
+    if (authorize) {
+      let verdict: AuthorizeResult
+      try {
+        verdict = await authorize(request, crawlId)
+      } catch (error) {
+        onError(error)
+        return errorResponse(500, 'authorize-failed', 'the authorization check failed')
+      }
+      if (verdict !== true) {
+        const status = verdict === false ? 403 : verdict.status
+        const message = (verdict !== false && verdict.message) || 'not allowed to read this crawl'
+        return errorResponse(status, status === 401 ? 'unauthorized' : 'forbidden', message)
+      }
+    }
+    const url = new URL(request.url)
+    // An empty header is no position; the query parameter may still hold one.
+    const lastEventId = request.headers.get('last-event-id') || url.searchParams.get('lastEventId')
+    try {
+      const connection = await openConnection(crawlId, lastEventId, signal, onCounted)
+      if (connection.isExhausted) {
+        // The client already holds the terminal envelope; 204 also stops an EventSource.
+        connection.close()
+        return new Response(null, { status: 204 })
+      }
+      return new Response(connection.stream, { status: 200, headers: SSE_HEADERS })
+    } catch (error) {
+      if (isProgressError(error) && error.code === 'crawl-not-found') {
+        return errorResponse(404, 'crawl-not-found', `no crawl "${crawlId}"`)
+      }
+      onError(error)
+      return errorResponse(503, 'unavailable', 'progress is unavailable; retry later', {
+        'Retry-After': retryAfter,
+      })
+    }
+  }
+
   return {
     async handle(request, handleOptions = {}) {
+      const rawId = handleOptions.crawlId ?? crawlIdFromUrl(request)
+      if (rawId === undefined) {
+        return errorResponse(
+          400,
+          'invalid-input',
+          `the stream path is ${basePath}/<crawlId>/stream`,
+        )
+      }
       let crawlId: string
       try {
-        crawlId = parseCrawlId(handleOptions.crawlId ?? crawlIdFromUrl(request))
+        crawlId = parseCrawlId(rawId)
       } catch (error) {
-        const message =
-          error instanceof ProgressValidationError ? error.message : 'invalid crawl id'
-        return errorResponse(400, 'invalid-input', message)
+        const reason =
+          error instanceof ProgressValidationError ? error.issues[0]?.message : undefined
+        return errorResponse(400, 'invalid-input', `invalid crawl id: ${reason ?? 'malformed'}`)
       }
-      if (connections.size >= maxConnections) {
+      if (connections.size + admitting >= maxConnections) {
         return errorResponse(503, 'over-capacity', 'too many open progress streams; retry later', {
           'Retry-After': retryAfter,
         })
       }
-      if (authorize) {
-        let verdict: AuthorizeResult
-        try {
-          verdict = await authorize(request, crawlId)
-        } catch (error) {
-          onError(error)
-          return errorResponse(500, 'authorize-failed', 'the authorization check failed')
-        }
-        if (verdict !== true) {
-          const status = verdict === false ? 403 : verdict.status
-          const message = (verdict !== false && verdict.message) || 'not allowed to read this crawl'
-          return errorResponse(status, status === 401 ? 'unauthorized' : 'forbidden', message)
-        }
+      // Counted from here until it is a connection (then `connections` counts it) or refused.
+      admitting += 1
+      let admitted = false
+      const counted = () => {
+        if (admitted) return
+        admitted = true
+        admitting -= 1
       }
-      const url = new URL(request.url)
-      const lastEventId =
-        request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId')
       try {
-        const body = await openStream(crawlId, lastEventId, handleOptions.signal ?? request.signal)
-        return new Response(body, { status: 200, headers: SSE_HEADERS })
-      } catch (error) {
-        if (isProgressError(error) && error.code === 'crawl-not-found') {
-          return errorResponse(404, 'crawl-not-found', `no crawl "${crawlId}"`)
-        }
-        onError(error)
-        return errorResponse(503, 'unavailable', 'progress is unavailable; retry later', {
-          'Retry-After': retryAfter,
-        })
+        return await admit(request, crawlId, handleOptions.signal ?? request.signal, counted)
+      } finally {
+        counted()
       }
     },
-    stream: (crawlId, streamOptions = {}) =>
-      openStream(parseCrawlId(crawlId), streamOptions.lastEventId, streamOptions.signal),
-    diagnostics: () => {
+    async stream(crawlId, streamOptions = {}) {
+      const id = parseCrawlId(crawlId)
+      const connection = await openConnection(id, streamOptions.lastEventId, streamOptions.signal)
+      return connection.stream
+    },
+    diagnostics() {
       let queuedBytes = 0
       for (const connection of connections) queuedBytes += connection.queuedBytes
       return { connections: connections.size, timers, queuedBytes }
@@ -183,4 +230,13 @@ export function createProgressStreamServer(
       for (const connection of [...connections]) connection.close()
     },
   }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(
+      `@docspasta/progress-core: ${name} must be a positive integer, got ${value}`,
+    )
+  }
+  return value
 }

@@ -54,6 +54,20 @@ export function registerStreamGuardTests(ctx: StreamContext): void {
       expect(harness.streams.diagnostics().connections).toBe(0)
     })
 
+    it('counts requests still in authorize() against maxConnections', async () => {
+      const { service, harness } = await ctx.serve({
+        maxConnections: 2,
+        authorize: () => new Promise((resolve) => setTimeout(() => resolve(true), 100)),
+      })
+      const crawlId = ctx.crawlId('slow-auth')
+      await service.start(crawlId)
+      const clients = Array.from({ length: 6 }, () => new SseTestClient(harness.url(crawlId)))
+      await Promise.all(clients.map((client) => client.waitFor(() => client.status !== 0)))
+      const statuses = clients.map((client) => client.status).sort()
+      expect(statuses).toEqual([200, 200, 503, 503, 503, 503])
+      for (const client of clients) client.close()
+    })
+
     it('refuses connections past maxConnections with 503 and Retry-After', async () => {
       const { service, harness } = await ctx.serve({ maxConnections: 2, retryAfterSeconds: 7 })
       const crawlId = ctx.crawlId('limit')

@@ -105,13 +105,14 @@ export function registerStreamProtocolTests(ctx: StreamContext): void {
         ['snapshot', 1],
         ['error', 2],
       ])
-      // A client that already holds the terminal envelope gets an empty stream that ends.
+      // A client that already holds the terminal envelope gets 204, which stops an EventSource.
       const done = new SseTestClient(harness.url(crawlId), {
         'Last-Event-ID': client.lastId as string,
       })
       await done.ended
-      expect(done.status).toBe(200)
+      expect(done.status).toBe(204)
       expect(done.envelopes).toEqual([])
+      expect(harness.streams.diagnostics().connections).toBe(0)
     })
 
     it('answers another epoch or a malformed Last-Event-ID with a snapshot', async () => {

@@ -1,0 +1,53 @@
+import type { ProgressEnvelope } from '@docspasta/progress-core'
+
+/** What to do with an arriving envelope. */
+export type GateDecision = 'deliver' | 'drop' | 'gap'
+
+/**
+ * Exactly-once, in-order delivery on the client: within one epoch an envelope at or below the
+ * last seen seq is a duplicate; one that skips ahead is a gap (unless the server marked it as
+ * coalesced); a new epoch starts over.
+ */
+export class EnvelopeGate {
+  #epoch: string | undefined
+  #seq = -1
+
+  constructor(lastEventId?: string) {
+    const match = lastEventId ? /^([a-z0-9]+):(\d+)$/.exec(lastEventId) : null
+    if (match) {
+      this.#epoch = match[1]
+      this.#seq = Number(match[2])
+    }
+  }
+
+  /** The position to resume from (`<epoch>:<seq>`), once there is one. */
+  get lastEventId(): string | undefined {
+    return this.#epoch === undefined ? undefined : `${this.#epoch}:${this.#seq}`
+  }
+
+  decide(envelope: ProgressEnvelope): GateDecision {
+    const sameEpoch = envelope.epoch === this.#epoch
+    if (
+      sameEpoch &&
+      envelope.seq <= this.#seq &&
+      (envelope.type !== 'snapshot' || envelope.seq < this.#seq)
+    ) {
+      return 'drop'
+    }
+    const contiguous = envelope.seq === this.#seq + 1 || envelope.type === 'snapshot'
+    const coalesced = 'coalesced' in envelope && envelope.coalesced === true
+    if (sameEpoch && !contiguous && !coalesced) return 'gap'
+    if (
+      !sameEpoch &&
+      envelope.type !== 'snapshot' &&
+      this.#epoch !== undefined &&
+      envelope.seq !== 1
+    ) {
+      // Another epoch mid-stream without its snapshot: ask the server for one.
+      return 'gap'
+    }
+    this.#epoch = envelope.epoch
+    this.#seq = envelope.seq
+    return 'deliver'
+  }
+}

@@ -1,0 +1,255 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import {
+  createProgressStreamServer,
+  MemoryProgressService,
+  progressStreamPath,
+} from '@docspasta/progress-core'
+import { createNodeProgressHandler } from '@docspasta/progress-core/node'
+import { build } from 'esbuild'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type FaultServer, startFaultServer } from '../support/faultServer.js'
+import { fatalScenarios, gauntletScenario } from '../support/scenarios.js'
+import { launchChromium } from './chromium.js'
+
+// The client as a browser loads it: the package's entry bundled for the browser by esbuild.
+async function bundleClient(): Promise<string> {
+  const result = await build({
+    entryPoints: [new URL('../../src/index.ts', import.meta.url).pathname],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['docspasta-source'],
+    write: false,
+  })
+  return result.outputFiles[0]?.text ?? ''
+}
+
+let browser: Browser
+let server: FaultServer
+let page: Page
+
+beforeAll(async () => {
+  server = await startFaultServer()
+  // The page loads the bundle as a module and exposes it (evaluate() code is not transformed).
+  server.route(
+    '/',
+    `<!doctype html><title>client tests</title><script type="module">
+      import * as client from '/client.js'; window.progressClient = client
+    </script>`,
+    'text/html',
+  )
+  server.route('/client.js', await bundleClient(), 'text/javascript')
+  browser = await launchChromium()
+  page = await browser.newPage()
+  await page.goto(`${server.origin}/`)
+  await page.waitForFunction(() => 'progressClient' in window)
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+describe('subscribeProgress in headless Chromium', () => {
+  it('delivers every seq exactly once and in order through the same faults as in Node', async () => {
+    const scenario = gauntletScenario()
+    const url = server.script('browser-gauntlet', scenario.steps)
+    const result = await page.evaluate(async (streamUrl) => {
+      // biome-ignore lint/suspicious/noExplicitAny: the bundle's exports, seen from the page
+      const { subscribeProgress } = (window as any).progressClient
+      const seen: string[] = []
+      const errors: (number | undefined)[] = []
+      const subscription = subscribeProgress(streamUrl, {
+        heartbeatTimeoutMs: 400,
+        backoff: { initialMs: 20, maxMs: 200 },
+        onError: (error: { status?: number }) => errors.push(error.status),
+      })
+      for await (const e of subscription) seen.push(`${e.type}:${e.epoch}:${e.seq}`)
+      const terminal = await subscription.done
+      return { seen, errors, terminal: `${terminal.type}:${terminal.seq}` }
+    }, url)
+    expect(result.seen).toEqual(scenario.delivered)
+    expect(result.terminal).toBe('complete:5')
+    expect(result.errors.filter(Boolean)).toEqual([500, 503, 429])
+    expect(server.requests('browser-gauntlet').map((h) => h['last-event-id'])).toEqual(
+      scenario.lastEventIds,
+    )
+  }, 30_000)
+
+  for (const scenario of fatalScenarios) {
+    it(`gives up after ${scenario.name} without another request`, async () => {
+      const name = `browser-${scenario.name}`
+      const url = server.script(name, [scenario.step, scenario.step])
+      const code = await page.evaluate(async (streamUrl) => {
+        // biome-ignore lint/suspicious/noExplicitAny: the bundle's exports, seen from the page
+        const { subscribeProgress } = (window as any).progressClient
+        const subscription = subscribeProgress(streamUrl, { backoff: { initialMs: 1, maxMs: 1 } })
+        return subscription.done.then(
+          () => 'resolved',
+          (error: { code: string }) => error.code,
+        )
+      }, url)
+      expect(code).toBe(scenario.code)
+      await page.waitForTimeout(100)
+      expect(server.requests(name)).toHaveLength(1)
+    })
+  }
+
+  it('reconnects at once on the online event instead of waiting out the backoff', async () => {
+    const url = server.script('browser-online', [
+      { kind: 'status', status: 500 },
+      {
+        kind: 'stream',
+        chunks: [
+          'data: {"v":1,"epoch":"e","seq":1,"crawlId":"c","ts":0,"type":"complete","totals":{"discovered":0,"processed":0,"failed":0},"stats":{}}\n\n',
+        ],
+        after: 'stall',
+      },
+    ])
+    const outcome = await page.evaluate(async (streamUrl) => {
+      // biome-ignore lint/suspicious/noExplicitAny: the bundle's exports, seen from the page
+      const { subscribeProgress } = (window as any).progressClient
+      const started = performance.now()
+      const subscription = subscribeProgress(streamUrl, {
+        backoff: { initialMs: 60_000, maxMs: 60_000 },
+        random: () => 0.99,
+        onStatus: (status: string) => {
+          if (status === 'reconnecting')
+            setTimeout(() => window.dispatchEvent(new Event('online')), 50)
+        },
+      })
+      const terminal = await subscription.done
+      return { type: terminal.type, elapsedMs: performance.now() - started }
+    }, url)
+    expect(outcome.type).toBe('complete')
+    expect(outcome.elapsedMs).toBeLessThan(10_000)
+    expect(server.requests('browser-online')).toHaveLength(2)
+  })
+})
+
+describe('pauseWhenHidden', () => {
+  it('drops the connection while the page is hidden and resumes from the last id when visible', async () => {
+    const url = server.script('browser-hidden', [
+      {
+        kind: 'stream',
+        chunks: [
+          'data: {"v":1,"epoch":"e","seq":0,"crawlId":"c","ts":0,"type":"snapshot","status":"running","totals":{"discovered":0,"processed":0,"failed":0}}\nid: e:0\n\n',
+        ],
+        after: 'stall',
+      },
+      {
+        kind: 'stream',
+        chunks: [
+          'id: e:1\ndata: {"v":1,"epoch":"e","seq":1,"crawlId":"c","ts":0,"type":"complete","totals":{"discovered":0,"processed":0,"failed":0},"stats":{}}\n\n',
+        ],
+        after: 'stall',
+      },
+    ])
+    const hiddenPage = await browser.newPage()
+    await hiddenPage.goto(`${server.origin}/`)
+    await hiddenPage.waitForFunction(() => 'progressClient' in window)
+    await hiddenPage.evaluate((streamUrl) => {
+      let hidden = false
+      Object.defineProperty(document, 'visibilityState', {
+        get: () => (hidden ? 'hidden' : 'visible'),
+      })
+      // biome-ignore lint/suspicious/noExplicitAny: test hooks on the page
+      const w = window as any
+      w.setHidden = (value: boolean) => {
+        hidden = value
+        document.dispatchEvent(new Event('visibilitychange'))
+      }
+      w.seen = [] as string[]
+      w.subscription = w.progressClient.subscribeProgress(streamUrl, {
+        pauseWhenHidden: true,
+        backoff: { initialMs: 1, maxMs: 1 },
+        onEvent: (e: { type: string; seq: number }) => w.seen.push(`${e.type}:${e.seq}`),
+      })
+    }, url)
+    await hiddenPage.waitForFunction(
+      () => (window as unknown as { seen: string[] }).seen.length === 1,
+    )
+    await hiddenPage.evaluate(() =>
+      (window as unknown as { setHidden: (v: boolean) => void }).setHidden(true),
+    )
+    await hiddenPage.waitForTimeout(300)
+    // Hidden: the first connection was dropped and no second request was made.
+    expect(server.requests('browser-hidden')).toHaveLength(1)
+    await hiddenPage.evaluate(() =>
+      (window as unknown as { setHidden: (v: boolean) => void }).setHidden(false),
+    )
+    const seen = await hiddenPage.evaluate(async () => {
+      // biome-ignore lint/suspicious/noExplicitAny: test hooks on the page
+      const w = window as any
+      await w.subscription.done
+      return w.seen as string[]
+    })
+    expect(seen).toEqual(['snapshot:0', 'complete:1'])
+    expect(server.requests('browser-hidden').map((h) => h['last-event-id'])).toEqual([
+      undefined,
+      'e:0',
+    ])
+    await hiddenPage.close()
+  })
+})
+
+describe("the browser's own EventSource against the SSE server", () => {
+  let http: Server
+  let service: MemoryProgressService
+  let origin: string
+  beforeAll(async () => {
+    service = new MemoryProgressService()
+    const handle = createNodeProgressHandler(createProgressStreamServer({ service }))
+    http = createServer((req, res) => {
+      if (req.url === '/') {
+        res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>es</title>')
+        return
+      }
+      handle(req, res).catch((error: unknown) => res.destroy(error as Error))
+    })
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+    origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    http.closeAllConnections()
+    await new Promise((resolve) => http.close(resolve))
+    await service.close()
+  })
+
+  it('receives the snapshot, every envelope and the terminal as default message events', async () => {
+    await service.start('native')
+    const esPage = await browser.newPage()
+    await esPage.goto(`${origin}/`)
+    const received = esPage.evaluate(
+      (path) =>
+        new Promise<{ types: string[]; ids: string[]; namedErrors: number }>((resolve) => {
+          const source = new EventSource(path)
+          const types: string[] = []
+          const ids: string[] = []
+          source.onmessage = (event) => {
+            const envelope = JSON.parse(event.data)
+            types.push(`${envelope.type}:${envelope.seq}`)
+            ids.push(event.lastEventId)
+            if (envelope.type === 'complete' || envelope.type === 'error') {
+              source.close()
+              resolve({ types, ids, namedErrors: 0 })
+            }
+          }
+        }),
+      progressStreamPath('native'),
+    )
+    await expect.poll(() => service.diagnostics().subscriptions).toBe(1)
+    await service.publishBatch('native', [
+      { type: 'discovery', urls: ['https://a'] },
+      { type: 'progress', delta: { processed: 1 } },
+    ])
+    await service.fail('native', { code: 'boom', message: 'it broke', retryable: false })
+    const { types, ids } = await received
+    const { epoch } = (await service.getSnapshot('native')) ?? { epoch: '' }
+    expect(types).toEqual(['snapshot:0', 'discovery:1', 'progress:2', 'error:3'])
+    expect(ids).toEqual([`${epoch}:0`, `${epoch}:1`, `${epoch}:2`, `${epoch}:3`])
+    await esPage.close()
+  })
+})
