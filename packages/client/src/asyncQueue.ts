@@ -1,12 +1,21 @@
 /** A push-to-pull bridge: values pushed by the connection, pulled by `for await`. */
 export class AsyncQueue<T> implements AsyncIterable<T> {
   readonly #values: T[] = []
+  /** Nothing is kept until someone iterates: callback-only users hold no backlog. */
+  #iterating = false
+  readonly #onReturn: () => void
+
+  /** @param onReturn - called when a consumer stops early (`break` in `for await`) */
+  constructor(onReturn: () => void) {
+    this.#onReturn = onReturn
+  }
   readonly #waiters: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }[] =
     []
   #ended = false
   #error: unknown
 
   push(value: T): void {
+    if (!this.#iterating) return
     const waiter = this.#waiters.shift()
     if (waiter) waiter.resolve({ value, done: false })
     else this.#values.push(value)
@@ -24,7 +33,12 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
+    this.#iterating = true
     return {
+      return: () => {
+        this.#onReturn()
+        return Promise.resolve({ value: undefined, done: true })
+      },
       next: () => {
         if (this.#values.length > 0) {
           return Promise.resolve({ value: this.#values.shift() as T, done: false })

@@ -26,6 +26,13 @@ export class EnvelopeGate {
   }
 
   decide(envelope: ProgressEnvelope): GateDecision {
+    if (envelope.type === 'snapshot' && envelope.resync === true) {
+      // The server's word on where this client stands (even behind what it has seen, after a
+      // store lost writes): start over from it.
+      this.#epoch = envelope.epoch
+      this.#seq = envelope.seq
+      return 'deliver'
+    }
     const sameEpoch = envelope.epoch === this.#epoch
     if (
       sameEpoch &&

@@ -44,7 +44,8 @@ export const initialProgressState: ProgressState = Object.freeze({
  * subscribeProgress(url, { onEvent: dispatch })
  */
 export function reduceProgress(state: ProgressState, envelope: ProgressEnvelope): ProgressState {
-  const sameEpoch = state.epoch === envelope.epoch
+  const resync = envelope.type === 'snapshot' && envelope.resync === true
+  const sameEpoch = state.epoch === envelope.epoch && !resync
   if (sameEpoch && envelope.type !== 'snapshot' && envelope.seq <= state.seq) return state
   // A terminal state stays terminal within its epoch; only a new epoch starts over.
   if (sameEpoch && (state.status === 'completed' || state.status === 'failed')) return state

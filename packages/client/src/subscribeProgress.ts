@@ -66,8 +66,8 @@ export function subscribeProgress(
   const random = options.random ?? Math.random
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
   const gate = new EnvelopeGate(options.lastEventId)
-  const queue = new AsyncQueue<ProgressEnvelope>()
   const stop = new AbortController()
+  const queue = new AsyncQueue<ProgressEnvelope>(() => finish(abortError()))
   let status: ProgressClientStatus = 'connecting'
   let attempt = 0
   let serverRetryMs: number | undefined
@@ -92,6 +92,7 @@ export function subscribeProgress(
     stop.abort()
     wake?.()
     detachBrowser()
+    options.signal?.removeEventListener('abort', onCallerAbort)
     setStatus('closed')
     queue.end(error)
     if (terminal) settle.resolve(terminal)
@@ -133,11 +134,15 @@ export function subscribeProgress(
   }
 
   let current: AbortController | undefined
+  function onCallerAbort() {
+    finish(abortError())
+  }
 
   /** One connection; returns the Retry-After it was told, if any. */
   async function connect(): Promise<number | undefined> {
     const attemptAbort = new AbortController()
     current = attemptAbort
+    let openedAt: number | undefined
     const abort = () => attemptAbort.abort()
     stop.signal.addEventListener('abort', abort)
     let watchdog: ReturnType<typeof setTimeout> | undefined
@@ -178,7 +183,7 @@ export function subscribeProgress(
         throw new ProgressClientError('content-type', `expected text/event-stream, got "${type}"`)
       }
       setStatus('open')
-      const openedAt = Date.now()
+      openedAt = Date.now()
       const parser = createParser({
         onRetry: (ms) => {
           serverRetryMs = ms
@@ -203,8 +208,15 @@ export function subscribeProgress(
             return
           }
           if (decision === 'drop') return
-          options.onEvent?.(envelope)
           queue.push(envelope)
+          try {
+            options.onEvent?.(envelope)
+          } catch (thrown) {
+            // The app's callback failed, not the stream: rethrow it unswallowed, carry on.
+            queueMicrotask(() => {
+              throw thrown
+            })
+          }
           if (envelope.type === 'complete' || envelope.type === 'error') finish(undefined, envelope)
         },
       })
@@ -223,7 +235,6 @@ export function subscribeProgress(
         attemptAbort.signal.removeEventListener('abort', cancel)
         reader.releaseLock()
       }
-      if (Date.now() - openedAt >= stableAfterMs) attempt = 0
       if (!stop.signal.aborted) {
         report(
           new ProgressClientError('connection', 'the stream ended before its terminal envelope'),
@@ -239,6 +250,8 @@ export function subscribeProgress(
     } finally {
       clearTimeout(watchdog)
       stop.signal.removeEventListener('abort', abort)
+      // However it ended, a connection that stayed up long enough resets the backoff.
+      if (openedAt !== undefined && Date.now() - openedAt >= stableAfterMs) attempt = 0
     }
   }
 
@@ -257,7 +270,7 @@ export function subscribeProgress(
 
   if (options.signal?.aborted) finish(abortError())
   else {
-    options.signal?.addEventListener('abort', () => finish(abortError()), { once: true })
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true })
     options.onStatus?.('connecting')
     void run()
   }

@@ -50,7 +50,7 @@ export class CrawlStore {
   async start(crawlId: string, keys: CrawlKeys): Promise<ProgressSnapshot> {
     const reply = (await this.#scripts.run(
       'start',
-      [keys.state],
+      [keys.state, keys.events],
       [createEpoch(), String(this.#options.idleTtlSeconds)],
     )) as string[]
     return parseStateHash(crawlId, pairsToObject(reply)) as ProgressSnapshot

@@ -28,6 +28,11 @@ export interface RedisProgressServiceOptions extends ProgressServiceOptions {
   /** Key prefix, default `docspasta:progress`. */
   prefix?: string
   /**
+   * How long subscribe() waits for the subscriber connection before it fails with
+   * ProgressBackendError (Redis down). Default 10,000 ms.
+   */
+  subscribeTimeoutMs?: number
+  /**
    * Receives the subscriber connection's errors while ioredis reconnects (subscriptions resume
    * by themselves afterwards). Default: `console.warn`.
    */
@@ -54,12 +59,15 @@ export class RedisProgressService extends ProgressServiceBase {
 
   constructor(options: RedisProgressServiceOptions) {
     super()
-    const { redis, prefix, onConnectionError, ...serviceOptions } = options
+    const { redis, prefix, onConnectionError, subscribeTimeoutMs, ...serviceOptions } = options
     this.#keys = createKeyBuilder(prefix)
     this.#store = new CrawlStore(redis, resolveServiceOptions(serviceOptions))
     this.#reportConnectionError = onConnectionError ?? ((error) => console.warn(error.message))
-    this.#subscriber = new SharedSubscriber(redis, (cause) =>
-      this.#reportConnectionError(new ProgressBackendError('the subscriber connection', cause)),
+    this.#subscriber = new SharedSubscriber(
+      redis,
+      (cause) =>
+        this.#reportConnectionError(new ProgressBackendError('the subscriber connection', cause)),
+      subscribeTimeoutMs ?? 10_000,
     )
   }
 

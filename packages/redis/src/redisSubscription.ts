@@ -169,7 +169,10 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
       if (snapshot.terminal) this.#delivery.offer(snapshot.terminal)
     } else {
       this.#delivery.seek(plan.afterSeq)
-      for (const envelope of read.envelopes) this.#delivery.offer(envelope)
+      // History of an earlier epoch (state lost, stream kept) is not this crawl's.
+      for (const envelope of read.envelopes) {
+        if (envelope.epoch === snapshot.epoch) this.#delivery.offer(envelope)
+      }
     }
     // A subscriber that already holds the terminal envelope has nothing left to receive.
     if (snapshot.terminal) this.#delivery.close()

@@ -28,11 +28,25 @@ export class SharedSubscriber {
   readonly #channels = new Map<string, ChannelEntry>()
   #hasBeenReady = false
   readonly #firstReady: Promise<void>
+  #closing = false
+  /** Rejects when close() starts, so nothing waits for a connection that will never come. */
+  readonly #closed: Promise<never>
+  #rejectClosed: (error: Error) => void = () => {}
+  readonly #subscribeTimeoutMs: number
 
   readonly #onConnectionError: (error: Error) => void
 
-  constructor(redis: Redis | Cluster, onConnectionError: (error: Error) => void) {
+  constructor(
+    redis: Redis | Cluster,
+    onConnectionError: (error: Error) => void,
+    subscribeTimeoutMs: number,
+  ) {
     this.#onConnectionError = onConnectionError
+    this.#subscribeTimeoutMs = subscribeTimeoutMs
+    this.#closed = new Promise<never>((_, reject) => {
+      this.#rejectClosed = reject
+    })
+    this.#closed.catch(() => undefined)
     this.#sharded = redis.isCluster
     // A duplicate: the caller's connection stays free for commands, and we close only our own.
     this.#connection = redis.isCluster
@@ -79,29 +93,50 @@ export class SharedSubscriber {
     const entry = this.#channels.get(channel)
     if (!entry?.listeners.delete(listener) || entry.listeners.size > 0) return
     this.#channels.delete(channel)
-    if (this.#connection.status === 'end') return
+    // While closing, an UNSUBSCRIBE would only queue up in front of QUIT.
+    if (this.#closing || this.#connection.status !== 'ready') return
     await (this.#sharded
       ? this.#connection.sunsubscribe(channel)
       : this.#connection.unsubscribe(channel))
   }
 
   async close(): Promise<void> {
+    this.#closing = true
+    this.#rejectClosed(new Error('the progress service closed'))
     this.#channels.clear()
     this.#connection.off(this.#sharded ? 'smessage' : 'message', this.#onMessage)
     this.#connection.off('ready', this.#onReady)
-    if (this.#connection.status !== 'end') {
+    if (this.#connection.status === 'ready') {
       await this.#connection.quit().catch(() => this.#connection.disconnect())
+    } else if (this.#connection.status !== 'end') {
+      // Not connected (Redis down, reconnecting): QUIT would wait for a connection forever.
+      this.#connection.disconnect()
     }
     this.#connection.off('error', this.#onConnectionError)
   }
 
+  /** SUBSCRIBE (SSUBSCRIBE on a cluster), bounded in time so a request never waits forever. */
   async #subscribe(channel: string): Promise<void> {
-    // A SUBSCRIBE sent between connect and ready (during the ready check) is acknowledged but
-    // lost from ioredis' subscriber bookkeeping, and its messages are never emitted.
-    if (this.#connection.status !== 'ready') await this.#firstReady
-    await (this.#sharded
-      ? this.#connection.ssubscribe(channel)
-      : this.#connection.subscribe(channel))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no subscriber connection within ${this.#subscribeTimeoutMs} ms`)),
+        this.#subscribeTimeoutMs,
+      )
+    })
+    try {
+      // A SUBSCRIBE sent between connect and ready (during the ready check) is acknowledged but
+      // lost from ioredis' subscriber bookkeeping, and its messages are never emitted.
+      if (this.#connection.status !== 'ready') {
+        await Promise.race([this.#firstReady, this.#closed, timeout])
+      }
+      const command = this.#sharded
+        ? this.#connection.ssubscribe(channel)
+        : this.#connection.subscribe(channel)
+      await Promise.race([command, this.#closed, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   readonly #onMessage = (channel: string, message: string): void => {
@@ -135,7 +170,9 @@ export class SharedSubscriber {
         () => {
           for (const listener of [...entry.listeners]) listener.onReconnected()
         },
-        () => {
+        (error: unknown) => {
+          this.#onConnectionError(error instanceof Error ? error : new Error(String(error)))
+          // History is re-read all the same: what ioredis re-subscribed may be live again.
           for (const listener of [...entry.listeners]) listener.onReconnected()
         },
       )

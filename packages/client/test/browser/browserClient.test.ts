@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FaultServer, startFaultServer } from '../support/faultServer.js'
 import { fatalScenarios, gauntletScenario } from '../support/scenarios.js'
+import { completeEnvelope, snapshotEnvelope, sseMessage } from '../support/sseText.js'
 import { launchChromium } from './chromium.js'
 
 // The client as a browser loads it: the package's entry bundled for the browser by esbuild.
@@ -102,9 +103,7 @@ describe('subscribeProgress in headless Chromium', () => {
       { kind: 'status', status: 500 },
       {
         kind: 'stream',
-        chunks: [
-          'data: {"v":1,"epoch":"e","seq":1,"crawlId":"c","ts":0,"type":"complete","totals":{"discovered":0,"processed":0,"failed":0},"stats":{}}\n\n',
-        ],
+        chunks: [sseMessage(completeEnvelope('e', 1), { id: false })],
         after: 'stall',
       },
     ])
@@ -134,16 +133,12 @@ describe('pauseWhenHidden', () => {
     const url = server.script('browser-hidden', [
       {
         kind: 'stream',
-        chunks: [
-          'data: {"v":1,"epoch":"e","seq":0,"crawlId":"c","ts":0,"type":"snapshot","status":"running","totals":{"discovered":0,"processed":0,"failed":0}}\nid: e:0\n\n',
-        ],
+        chunks: [sseMessage(snapshotEnvelope('e', 0))],
         after: 'stall',
       },
       {
         kind: 'stream',
-        chunks: [
-          'id: e:1\ndata: {"v":1,"epoch":"e","seq":1,"crawlId":"c","ts":0,"type":"complete","totals":{"discovered":0,"processed":0,"failed":0},"stats":{}}\n\n',
-        ],
+        chunks: [sseMessage(completeEnvelope('e', 1))],
         after: 'stall',
       },
     ])

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ProgressClientError, subscribeProgress } from '../../src/index.js'
 import { type FaultServer, startFaultServer } from '../support/faultServer.js'
 import { describeEnvelope, fatalScenarios, gauntletScenario } from '../support/scenarios.js'
+import { completeEnvelope, sseMessage } from '../support/sseText.js'
 
 let server: FaultServer
 beforeAll(async () => {
@@ -67,9 +68,7 @@ describe('subscribeProgress against a misbehaving server (Node, real HTTP)', () 
       { kind: 'status', status: 503 },
       {
         kind: 'stream',
-        chunks: [
-          'data: {"v":1,"epoch":"e","seq":1,"crawlId":"c","ts":0,"type":"complete","totals":{"discovered":0,"processed":0,"failed":0},"stats":{}}\n\n',
-        ],
+        chunks: [sseMessage(completeEnvelope('e', 1), { id: false })],
         after: 'stall',
       },
     ])

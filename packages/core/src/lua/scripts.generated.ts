@@ -13,8 +13,8 @@ export const luaScripts = {
   },
   start: {
     name: 'start',
-    numberOfKeys: 1,
-    source: "--[[\n  Creates a crawl, or returns the existing one untouched (idempotent start).\n\n  KEYS[1]  state hash   <prefix>:{<crawlId>}:state\n\n  ARGV[1]  epoch          a fresh random token, used only if the crawl is new\n  ARGV[2]  idleTtlSeconds lifetime without events\n\n  Returns  the state hash as a flat array of field, value pairs (HGETALL)\n]]\nlocal rcall = redis.call\nlocal state = KEYS[1]\n\nif rcall('EXISTS', state) == 0 then\n  local time = rcall('TIME')\n  local now = string.format('%d', time[1] * 1000 + math.floor(time[2] / 1000))\n  rcall('HSET', state,\n    'status', 'running', 'epoch', ARGV[1], 'seq', 0,\n    'discovered', 0, 'processed', 0, 'failed', 0,\n    'startedAt', now, 'updatedAt', now)\n  rcall('EXPIRE', state, ARGV[2])\nend\n\nreturn rcall('HGETALL', state)\n",
+    numberOfKeys: 2,
+    source: "--[[\n  Creates a crawl, or returns the existing one untouched (idempotent start).\n\n  KEYS[1]  state hash     <prefix>:{<crawlId>}:state\n  KEYS[2]  event stream   <prefix>:{<crawlId>}:events\n\n  ARGV[1]  epoch          a fresh random token, used only if the crawl is new\n  ARGV[2]  idleTtlSeconds lifetime without events\n\n  Returns  the state hash as a flat array of field, value pairs (HGETALL)\n\n  A new crawl deletes any history left from a previous one whose state was lost (evicted or\n  deleted by hand): seq restarts at 1 under the new epoch, and stream ids must start over too.\n]]\nlocal rcall = redis.call\nlocal state = KEYS[1]\n\nif rcall('EXISTS', state) == 0 then\n  local time = rcall('TIME')\n  local now = string.format('%d', time[1] * 1000 + math.floor(time[2] / 1000))\n  rcall('DEL', KEYS[2])\n  rcall('HSET', state,\n    'status', 'running', 'epoch', ARGV[1], 'seq', 0,\n    'discovered', 0, 'processed', 0, 'failed', 0,\n    'startedAt', now, 'updatedAt', now)\n  rcall('EXPIRE', state, ARGV[2])\nend\n\nreturn rcall('HGETALL', state)\n",
   },
 } as const
 

@@ -101,15 +101,16 @@ export class MemoryProgressService extends ProgressServiceBase {
       },
       plan.kind === 'replay' ? plan.afterSeq : -1,
     )
+    // Registered before the replay, so whatever a handler publishes during it reaches it too.
+    record.subscribers.add(delivery)
     if (plan.kind === 'snapshot') {
-      delivery.offer(toSnapshotEnvelope(record.toSnapshot(), plan.resync, this.#now()))
-      if (record.terminal) delivery.offer(record.terminal)
+      const snapshot = toSnapshotEnvelope(record.toSnapshot(), plan.resync, this.#now())
+      delivery.offerAll(record.terminal ? [snapshot, record.terminal] : [snapshot])
     } else {
-      for (const envelope of record.history.after(plan.afterSeq)) delivery.offer(envelope)
+      delivery.offerAll(record.history.after(plan.afterSeq))
     }
     // A subscriber that already holds the terminal envelope has nothing left to receive.
     if (record.terminal) delivery.close()
-    if (!delivery.closed) record.subscribers.add(delivery)
 
     return {
       unsubscribe: async () => delivery.close(),

@@ -90,24 +90,59 @@ export class OutboundQueue {
     this.#compactAt = Math.max(this.#softLimitBytes, this.#bytes * 2)
   }
 
-  /** A run of progress and discovery envelopes as at most one of each, in seq order. */
+  /**
+   * A run of progress and discovery envelopes as at most two, in seq order: every url merged into
+   * the last discovery envelope, then the progress envelopes after it coalesced into the newest.
+   * Progress before the last discovery is superseded by that envelope's absolute totals. Nothing
+   * may come out of seq order: a client that resumes after an id must have had everything below.
+   */
   #mergeRun(run: QueuedEnvelope[]): QueuedEnvelope[] {
     if (run.length < 2) return run
-    const discoveries = run.filter((i) => i.envelope.type === 'discovery')
-    const progresses = run.filter((i) => i.envelope.type === 'progress')
+    const envelopes = run.map((item) => item.envelope)
+    const lastDiscoveryIndex = envelopes.findLastIndex((e) => e.type === 'discovery')
     const merged: ProgressEnvelope[] = []
-    const lastDiscovery = discoveries.at(-1)?.envelope as DiscoveryEnvelope | undefined
-    if (lastDiscovery) {
-      const urls = discoveries.flatMap((i) => (i.envelope as DiscoveryEnvelope).urls)
+    if (lastDiscoveryIndex >= 0) {
+      const lastDiscovery = envelopes[lastDiscoveryIndex] as DiscoveryEnvelope
+      const urls = envelopes.flatMap((e) => (e.type === 'discovery' ? e.urls : []))
       merged.push({ ...lastDiscovery, urls, coalesced: true })
     }
-    const lastProgress = progresses.at(-1)?.envelope as ProgressEventEnvelope | undefined
+    const laterProgress = envelopes
+      .slice(lastDiscoveryIndex + 1)
+      .filter((e): e is ProgressEventEnvelope => e.type === 'progress')
+    const lastProgress = laterProgress.at(-1)
     if (lastProgress) {
-      const delta = sumDeltas(progresses.map((i) => (i.envelope as ProgressEventEnvelope).delta))
+      const delta = sumDeltas(laterProgress.map((e) => e.delta))
       merged.push({ ...lastProgress, delta, coalesced: true })
     }
-    merged.sort((a, b) => a.seq - b.seq)
     return merged.map((envelope) => ({ envelope, bytes: this.#encode(envelope) }))
+  }
+
+  /**
+   * Replaces everything queued with one `resync` snapshot of the newest state (followed by the
+   * terminal envelope, if one is queued): what a client needs when its backlog is too large to
+   * send, as when history no longer holds its position.
+   */
+  collapseToSnapshot(): void {
+    const terminal = this.#items.find((item) => isTerminalEnvelope(item.envelope))
+    const newest = terminal ?? this.#items.at(-1)
+    if (!newest) return
+    const { envelope } = newest
+    const snapshot: ProgressEnvelope = {
+      v: 1,
+      epoch: envelope.epoch,
+      seq: terminal ? envelope.seq - 1 : envelope.seq,
+      crawlId: envelope.crawlId,
+      ts: envelope.ts,
+      type: 'snapshot',
+      totals: envelope.totals,
+      status: envelope.type === 'snapshot' ? envelope.status : 'running',
+      resync: true,
+    }
+    const items: QueuedEnvelope[] = [{ envelope: snapshot, bytes: this.#encode(snapshot) }]
+    if (terminal) items.push(terminal)
+    this.#items = items
+    this.#bytes = items.reduce((sum, item) => sum + item.bytes.byteLength, 0)
+    this.#compactAt = this.#softLimitBytes
   }
 }
 

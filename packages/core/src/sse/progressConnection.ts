@@ -15,7 +15,10 @@ export interface ProgressStreamTuning {
   maxLatencyMs?: number
   /** Queued bytes past which progress coalesces and discovery merges. Default 64 KiB. */
   queueSoftLimitBytes?: number
-  /** Queued bytes past which the connection ends and the client resumes. Default 1 MiB. */
+  /**
+   * Queued bytes past which the connection ends and the client resumes; a backlog this large
+   * before the first write (a long replay) becomes one `resync` snapshot instead. Default 4 MiB.
+   */
   queueHardLimitBytes?: number
 }
 
@@ -24,7 +27,8 @@ export const DEFAULT_STREAM_TUNING: Readonly<Required<ProgressStreamTuning>> = {
   retryMs: 2_000,
   maxLatencyMs: 50,
   queueSoftLimitBytes: 64 * 1024,
-  queueHardLimitBytes: 1024 * 1024,
+  // Above the largest single envelope (1,000 urls of 2,048 characters ≈ 2 MB).
+  queueHardLimitBytes: 4 * 1024 * 1024,
 }
 
 /** The tuning with every default filled in. */
@@ -85,6 +89,8 @@ export class ProgressConnection {
   #released = false
   /** Settles when open() has subscribed or failed; the first bytes wait for it. */
   #opened: Promise<void> | undefined
+  /** Why the subscription ended abnormally, if it did. */
+  #endError: ProgressError | undefined
   /** Why open() failed: a stream read before it settled errors with it. */
   #openError: unknown
   /** The stream was closed by us or cancelled by the consumer: no more close() calls. */
@@ -122,7 +128,12 @@ export class ProgressConnection {
    * A server answers 204 then, which also stops a browser's EventSource from reconnecting.
    */
   get isExhausted(): boolean {
-    return this.#ending === 'subscription-ended' && this.#queue.isEmpty && !this.#released
+    return (
+      this.#ending === 'subscription-ended' &&
+      this.#endError === undefined &&
+      this.#queue.isEmpty &&
+      !this.#released
+    )
   }
 
   /** Bytes waiting for the consumer. */
@@ -153,6 +164,12 @@ export class ProgressConnection {
       this.#release('cancelled')
       throw error
     }
+    if (this.#endError) {
+      // The subscription failed while opening (service closed, crawl removed, store failure).
+      this.#openError = this.#endError
+      this.#release('subscription-ended')
+      throw this.#endError
+    }
     if (this.#released) {
       await this.#unsubscribe()
       return
@@ -172,10 +189,15 @@ export class ProgressConnection {
     this.#queue.push(envelope, this.#hooks.encode(envelope))
     if (isTerminalEnvelope(envelope)) this.#ending = 'terminal'
     else if (this.#queue.bytes > this.#tuning.queueHardLimitBytes) {
-      // Too far behind: let go of everything now; the stream ends at the next read and the
-      // client reconnects with its Last-Event-ID to replay from history.
-      this.#release('overflow')
-      return
+      if (this.#lastFlushAt === 0) {
+        // A replay too large to send: ending would make the client ask for it again, forever.
+        this.#queue.collapseToSnapshot()
+      } else {
+        // Too far behind: let go of everything now; the stream ends at the next read and the
+        // client reconnects with its Last-Event-ID to replay from history.
+        this.#release('overflow')
+        return
+      }
     }
     this.#wakeUp()
   }
@@ -183,7 +205,9 @@ export class ProgressConnection {
   readonly #onSubscriptionError = (error: ProgressError): void => {
     if (this.#ending || this.#released) return
     this.#ending = 'subscription-ended'
-    this.#hooks.onError(error)
+    this.#endError = error
+    // During open() the error becomes open()'s rejection (a status code) instead.
+    if (this.#subscription) this.#hooks.onError(error)
     this.#wakeUp()
   }
 

@@ -23,6 +23,8 @@ export class OrderedDelivery {
   #closed = false
   readonly #queue: ProgressEnvelope[] = []
   #draining = false
+  /** offerAll() is accepting a run: hand nothing to the handler until it is all queued. */
+  #holding = false
   readonly #options: OrderedDeliveryOptions
 
   constructor(options: OrderedDeliveryOptions, lastSeq = -1) {
@@ -63,6 +65,20 @@ export class OrderedDelivery {
     if (this.#lastSeq < 0) this.#lastSeq = seq
   }
 
+  /**
+   * Accepts a run of envelopes (a replay) before the handler sees the first, so an envelope
+   * published by the handler meanwhile queues behind the run instead of looking like a gap.
+   */
+  offerAll(envelopes: readonly ProgressEnvelope[]): void {
+    this.#holding = true
+    try {
+      for (const envelope of envelopes) this.offer(envelope)
+    } finally {
+      this.#holding = false
+    }
+    this.#drain()
+  }
+
   /** Ends delivery with an error, reported once through onError. */
   fail(error: ProgressError): void {
     if (this.#closed) return
@@ -83,7 +99,7 @@ export class OrderedDelivery {
   }
 
   #drain(): void {
-    if (this.#draining) return
+    if (this.#draining || this.#holding) return
     this.#draining = true
     try {
       while (!this.#closed && this.#queue.length > 0) {
@@ -106,7 +122,14 @@ export class OrderedDelivery {
   #report(error: ProgressError): void {
     const { onError } = this.#options
     if (onError) {
-      onError(error)
+      try {
+        onError(error)
+      } catch (thrown) {
+        // The owner's callback failed; the cleanup loop that called us must still finish.
+        queueMicrotask(() => {
+          throw thrown
+        })
+      }
       return
     }
     // The crawl or the service ending is the owner's own doing; failures are never swallowed:

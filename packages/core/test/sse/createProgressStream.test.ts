@@ -2,6 +2,7 @@ import {
   CrawlNotFoundError,
   createProgressStream,
   MemoryProgressService,
+  type ProgressEnvelope,
   ProgressValidationError,
   progressResponse,
   progressStreamPath,
@@ -18,6 +19,24 @@ function newService() {
   return service
 }
 
+function dataLines(chunk: Uint8Array | undefined) {
+  return new TextDecoder()
+    .decode(chunk)
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice(6)) as ProgressEnvelope)
+}
+
+async function readSeqs(reader: ReadableStreamDefaultReader<Uint8Array>, count: number) {
+  const seqs: number[] = []
+  while (seqs.length < count) {
+    const { value, done } = await reader.read()
+    if (done) break
+    for (const envelope of dataLines(value)) seqs.push(envelope.seq)
+  }
+  return seqs
+}
+
 describe('createProgressStream', () => {
   it('checks the crawl id at once and errors the stream for an unknown crawl', async () => {
     const service = newService()
@@ -27,16 +46,15 @@ describe('createProgressStream', () => {
     expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
   })
 
-  it('ends the connection past the hard byte cap of a reader that does not read, so it resumes', async () => {
+  it('ends a live connection past the hard byte cap, and the client resumes from history', async () => {
     const service = newService()
     await service.start('overflow')
-    const stream = createProgressStream(service, 'overflow', {
-      queueSoftLimitBytes: 1_024,
-      queueHardLimitBytes: 16_384,
-    })
-    const reader = stream.getReader()
+    const tuning = { queueSoftLimitBytes: 1_024, queueHardLimitBytes: 16_384 }
+    const reader = createProgressStream(service, 'overflow', tuning).getReader()
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('retry: 2000\n\n')
-    // Discovery merges but cannot coalesce away: the merged urls outgrow the hard cap.
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('"type":"snapshot"')
+    // Then the reader stops reading. Discovery merges but cannot coalesce away, so the merged
+    // urls outgrow the hard cap: the connection lets go of everything at once.
     for (let i = 0; i < 100; i++) {
       const urls = Array.from({ length: 20 }, (_, u) => `https://docs.example/${i}/${u}`)
       await service.publish('overflow', { type: 'discovery', urls })
@@ -51,17 +69,47 @@ describe('createProgressStream', () => {
       queueSoftLimitBytes: 1024 * 1024,
       queueHardLimitBytes: 2 * 1024 * 1024,
     }).getReader()
-    const seqs: number[] = []
-    const decoder = new TextDecoder()
-    while (seqs.length < 100) {
-      const { value } = await resumed.read()
-      for (const line of decoder.decode(value).split('\n')) {
-        if (line.startsWith('data: ')) seqs.push(JSON.parse(line.slice(6)).seq)
-      }
-    }
-    await resumed.cancel()
+    const seqs = await readSeqs(resumed, 100)
     expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
+    await resumed.cancel()
     expect(service.diagnostics().subscriptions).toBe(0)
+  })
+
+  it('answers a replay larger than the hard cap with a resync snapshot instead of ending (no resume loop)', async () => {
+    const service = newService()
+    await service.start('big-replay')
+    for (let i = 0; i < 100; i++) {
+      const urls = Array.from({ length: 20 }, (_, u) => `https://docs.example/${i}/${u}`)
+      await service.publish('big-replay', { type: 'discovery', urls })
+    }
+    const epoch = (await service.getSnapshot('big-replay'))?.epoch
+    const tuning = { queueSoftLimitBytes: 1_024, queueHardLimitBytes: 16_384 }
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const reader = createProgressStream(service, 'big-replay', {
+        ...tuning,
+        lastEventId: `${epoch}:5`,
+      }).getReader()
+      await reader.read()
+      const received: ProgressEnvelope[] = []
+      const newest = 100 + attempt
+      while (received.at(-1)?.seq !== newest) {
+        const { value, done } = await reader.read()
+        if (done)
+          throw new Error(
+            `the stream ended after ${JSON.stringify(received.map((e) => [e.type, e.seq]))}`,
+          )
+        received.push(...dataLines(value))
+      }
+      // The backlog became a resync snapshot at the seq where it overflowed; the rest follows.
+      expect(received[0]).toMatchObject({ type: 'snapshot', resync: true })
+      expect(received.length).toBeLessThan(20)
+      const seqs = received.map((e) => e.seq)
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
+      expect(received.at(-1)?.totals).toMatchObject({ discovered: 2_000, processed: attempt })
+      await service.increment('big-replay', { processed: 1 })
+      expect(await readSeqs(reader, 1)).toEqual([101 + attempt])
+      await reader.cancel()
+    }
   })
 
   it('progressResponse answers with the SSE headers for a known crawl and JSON statuses otherwise', async () => {

