@@ -199,7 +199,8 @@ export class ProgressConnection {
         return
       }
     }
-    this.#wakeUp()
+    // A pending flush deadline takes this envelope along: no timer work per envelope when busy.
+    if (this.#flushTimer === undefined || this.#ending) this.#wakeUp()
   }
 
   readonly #onSubscriptionError = (error: ProgressError): void => {
