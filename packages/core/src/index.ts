@@ -51,7 +51,12 @@ export {
   OrderedDelivery,
   type OrderedDeliveryOptions,
 } from './subscription/orderedDelivery.js'
-export { planResume, type ResumePlan, toSnapshotEnvelope } from './subscription/resumePlan.js'
+export {
+  applyResume,
+  planResume,
+  type ResumePlan,
+  toSnapshotEnvelope,
+} from './subscription/resumePlan.js'
 export {
   parseCrawlId,
   parseDelta,

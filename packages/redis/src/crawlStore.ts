@@ -43,10 +43,6 @@ export class CrawlStore {
     this.#publishCommand = redis.isCluster ? 'SPUBLISH' : 'PUBLISH'
   }
 
-  get isCluster(): boolean {
-    return this.#redis.isCluster
-  }
-
   async start(crawlId: string, keys: CrawlKeys): Promise<ProgressSnapshot> {
     const reply = (await this.#scripts.run(
       'start',

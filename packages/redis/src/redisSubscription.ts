@@ -1,5 +1,7 @@
 import {
+  applyResume,
   CrawlNotFoundError,
+  type DeliveryOutcome,
   type EnvelopeHandler,
   type EventEnvelope,
   OrderedDelivery,
@@ -7,7 +9,6 @@ import {
   type ProgressError,
   type ProgressSubscription,
   planResume,
-  toSnapshotEnvelope,
 } from '@docspasta/progress-core'
 import type { CrawlStore } from './crawlStore.js'
 import type { CrawlKeys } from './keys.js'
@@ -88,8 +89,7 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
       return
     }
     for (const [index, envelope] of envelopes.entries()) {
-      const outcome =
-        envelope.epoch === this.#epoch ? this.#delivery.offer(envelope) : ('gap' as const)
+      const outcome = this.#offerLive(envelope)
       if (outcome === 'gap') {
         // History fills the hole (or a new epoch's snapshot replaces it), then the rest follows.
         this.#hold(envelopes.slice(index))
@@ -147,12 +147,15 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
       mustRead = false
       for (const envelope of held) {
         if (this.closed) return
-        const outcome =
-          envelope.epoch === this.#epoch ? this.#delivery.offer(envelope) : ('gap' as const)
-        if (outcome === 'gap') mustRead = true
+        if (this.#offerLive(envelope) === 'gap') mustRead = true
       }
       if (!mustRead && !this.#resyncRequested && this.#buffer.length === 0) return
     }
+  }
+
+  /** A live envelope of another epoch than the one read last is a gap: history decides. */
+  #offerLive(envelope: EventEnvelope): DeliveryOutcome {
+    return envelope.epoch === this.#epoch ? this.#delivery.offer(envelope) : 'gap'
   }
 
   async #read(position: { afterSeq?: number; epoch?: string }): Promise<void> {
@@ -164,17 +167,8 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
     const snapshot = read.snapshot
     const plan = planResume(snapshot, read.oldestSeq, { afterSeq: after, epoch: position.epoch })
     this.#epoch = snapshot.epoch
-    if (plan.kind === 'snapshot') {
-      this.#delivery.offer(toSnapshotEnvelope(snapshot, plan.resync, Date.now()))
-      if (snapshot.terminal) this.#delivery.offer(snapshot.terminal)
-    } else {
-      this.#delivery.seek(plan.afterSeq)
-      // History of an earlier epoch (state lost, stream kept) is not this crawl's.
-      for (const envelope of read.envelopes) {
-        if (envelope.epoch === snapshot.epoch) this.#delivery.offer(envelope)
-      }
-    }
-    // A subscriber that already holds the terminal envelope has nothing left to receive.
-    if (snapshot.terminal) this.#delivery.close()
+    // History of an earlier epoch (state lost, stream kept) is not this crawl's.
+    const replay = read.envelopes.filter((envelope) => envelope.epoch === snapshot.epoch)
+    applyResume(this.#delivery, snapshot, plan, replay, Date.now())
   }
 }

@@ -155,7 +155,8 @@ export class SharedSubscriber {
       this.#onConnectionError(new Error(`unreadable message on ${channel}`, { cause: error }))
       return
     }
-    for (const listener of [...entry.listeners]) listener.onEnvelopes(envelopes)
+    // No copy per message: a listener leaving mid-loop is skipped, one joining holds and dedupes.
+    for (const listener of entry.listeners) listener.onEnvelopes(envelopes)
   }
 
   readonly #onReady = (): void => {

@@ -15,7 +15,7 @@ import type {
 } from '../service.js'
 import { type ProgressServiceOptions, resolveServiceOptions } from '../serviceOptions.js'
 import { OrderedDelivery } from '../subscription/orderedDelivery.js'
-import { planResume, toSnapshotEnvelope } from '../subscription/resumePlan.js'
+import { applyResume, planResume } from '../subscription/resumePlan.js'
 import { CrawlRecord } from './crawlRecord.js'
 
 export interface MemoryProgressServiceOptions extends ProgressServiceOptions {
@@ -87,30 +87,22 @@ export class MemoryProgressService extends ProgressServiceBase {
   ): Promise<ProgressSubscription> {
     this.#assertOpen()
     const record = this.#require(crawlId)
-    const plan = planResume(record.toSnapshot(), record.history.oldestSeq, position)
+    const snapshot = record.toSnapshot()
+    const plan = planResume(snapshot, record.history.oldestSeq, position)
 
     this.#subscriptionCount += 1
-    const delivery = new OrderedDelivery(
-      {
-        handler,
-        onError,
-        onClosed: () => {
-          this.#subscriptionCount -= 1
-          record.subscribers.delete(delivery)
-        },
+    const delivery = new OrderedDelivery({
+      handler,
+      onError,
+      onClosed: () => {
+        this.#subscriptionCount -= 1
+        record.subscribers.delete(delivery)
       },
-      plan.kind === 'replay' ? plan.afterSeq : -1,
-    )
+    })
     // Registered before the replay, so whatever a handler publishes during it reaches it too.
     record.subscribers.add(delivery)
-    if (plan.kind === 'snapshot') {
-      const snapshot = toSnapshotEnvelope(record.toSnapshot(), plan.resync, this.#now())
-      delivery.offerAll(record.terminal ? [snapshot, record.terminal] : [snapshot])
-    } else {
-      delivery.offerAll(record.history.after(plan.afterSeq))
-    }
-    // A subscriber that already holds the terminal envelope has nothing left to receive.
-    if (record.terminal) delivery.close()
+    const replay = plan.kind === 'replay' ? record.history.after(plan.afterSeq) : []
+    applyResume(delivery, snapshot, plan, replay, this.#now())
 
     return {
       unsubscribe: async () => delivery.close(),

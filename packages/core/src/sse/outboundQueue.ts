@@ -41,10 +41,6 @@ export class OutboundQueue {
     return this.#items.length === 0
   }
 
-  get hasTerminal(): boolean {
-    return this.#items.some((item) => isTerminalEnvelope(item.envelope))
-  }
-
   push(envelope: ProgressEnvelope, bytes: Uint8Array): void {
     this.#items.push({ envelope, bytes })
     this.#bytes += bytes.byteLength

@@ -52,11 +52,6 @@ export interface ProgressStreamServer {
    * @param options.signal - ends the stream when aborted; default `request.signal`
    */
   handle(request: Request, options?: HandleOptions): Promise<Response>
-  /** A stream for a crawl, without the checks of handle(); rejects like service.subscribe(). */
-  stream(
-    crawlId: string,
-    options?: { lastEventId?: string | null; signal?: AbortSignal },
-  ): Promise<ReadableStream<Uint8Array>>
   diagnostics(): ProgressStreamServerDiagnostics
   /** Ends every open connection (clients resume elsewhere with their Last-Event-ID). */
   close(): void
@@ -103,7 +98,7 @@ export function createProgressStreamServer(
     crawlId: string,
     lastEventId: string | null | undefined,
     signal: AbortSignal | undefined,
-    onCounted: () => void = () => {},
+    onCounted: () => void,
   ) => {
     const connection: ProgressConnection = new ProgressConnection(
       service,
@@ -215,11 +210,6 @@ export function createProgressStreamServer(
       } finally {
         counted()
       }
-    },
-    async stream(crawlId, streamOptions = {}) {
-      const id = parseCrawlId(crawlId)
-      const connection = await openConnection(id, streamOptions.lastEventId, streamOptions.signal)
-      return connection.stream
     },
     diagnostics() {
       let queuedBytes = 0

@@ -1,5 +1,6 @@
-import type { SnapshotEnvelope } from '../events.js'
+import type { EventEnvelope, SnapshotEnvelope } from '../events.js'
 import type { ProgressSnapshot, SubscribeOptions } from '../service.js'
+import type { OrderedDelivery } from './orderedDelivery.js'
 
 /** What a new subscription receives before live envelopes. */
 export type ResumePlan =
@@ -48,4 +49,28 @@ export function toSnapshotEnvelope(
     status: isClosed ? 'running' : snapshot.status,
     ...(resync ? { resync: true } : {}),
   }
+}
+
+/**
+ * Starts a subscriber's delivery the same way in every backend: the snapshot (and the terminal
+ * envelope of a closed crawl), or the replay after the resume point; then, when the crawl is
+ * closed, the subscription ends, also for a subscriber that already held the terminal envelope.
+ *
+ * @param replay - the stored envelopes after `plan.afterSeq` (ignored for a snapshot plan)
+ */
+export function applyResume(
+  delivery: OrderedDelivery,
+  snapshot: ProgressSnapshot,
+  plan: ResumePlan,
+  replay: readonly EventEnvelope[],
+  now: number,
+): void {
+  if (plan.kind === 'snapshot') {
+    const envelope = toSnapshotEnvelope(snapshot, plan.resync, now)
+    delivery.offerAll(snapshot.terminal ? [envelope, snapshot.terminal] : [envelope])
+  } else {
+    delivery.seek(plan.afterSeq)
+    delivery.offerAll(replay)
+  }
+  if (snapshot.terminal) delivery.close()
 }
