@@ -1,7 +1,8 @@
 import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
-import { RedisProgressService } from '../../src/index.js'
+import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
+import { waitForRedisSubscribers } from '../support/pubsubChecks.js'
 import { type RedisServerHandle, startRedisServer } from '../support/redisServer.js'
 import { expectEverySeqOnce } from '../support/streamChecks.js'
 
@@ -55,14 +56,23 @@ describe('faults (each on its own redis-server)', () => {
     await publisher.start(crawlId)
     const recorders = await subscribeAll(services, crawlId)
 
+    const { channel } = createKeyBuilder()(crawlId)
     let published = 0
-    let kills = 0
+    const kills: number[] = []
+    // One kill at a time, each only once both subscriber connections are subscribed again: a
+    // kill that found one still reconnecting would prove nothing about that connection.
+    let killing = Promise.resolve()
+    const killBoth = async () => {
+      await waitForRedisSubscribers(admin, channel, 2)
+      kills.push(Number(await admin.client('KILL', 'TYPE', 'pubsub')))
+    }
     const workers = Array.from({ length: 5 }, async () => {
       for (let i = 0; i < 400; i++) {
         await publisher.increment(crawlId, { processed: 1 })
         published += 1
         if (published % 250 === 0) {
-          kills += Number(await admin.client('KILL', 'TYPE', 'pubsub'))
+          killing = killing.then(killBoth)
+          await killing
         }
       }
     })
@@ -75,8 +85,8 @@ describe('faults (each on its own redis-server)', () => {
       expect(recorder.terminals[0]?.totals).toEqual({ discovered: 0, processed: 2_000, failed: 0 })
       expect(recorder.errors).toEqual([])
     }
-    // Every one of the 8 kills found at least one subscriber connection to cut.
-    expect(kills).toBeGreaterThanOrEqual(8)
+    // Each of the 8 kills cut both subscriber connections.
+    expect(kills).toEqual([2, 2, 2, 2, 2, 2, 2, 2])
     console.info('client-kill figures', JSON.stringify({ published, kills, figures }))
     await Promise.all([publisher, ...services].map((service) => service.close()))
   }, 90_000)
