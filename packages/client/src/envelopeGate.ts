@@ -11,26 +11,31 @@ export type GateDecision = 'deliver' | 'drop' | 'gap'
 export class EnvelopeGate {
   #epoch: string | undefined
   #seq = -1
+  #tag: string | undefined
 
   constructor(lastEventId?: string) {
-    const match = lastEventId ? /^([a-z0-9]+):(\d+)$/.exec(lastEventId) : null
+    const match = lastEventId ? /^([a-z0-9]+):(\d+)(?::([a-z0-9]+))?$/.exec(lastEventId) : null
     if (match) {
       this.#epoch = match[1]
       this.#seq = Number(match[2])
+      this.#tag = match[3]
     }
   }
 
-  /** The position to resume from (`<epoch>:<seq>`), once there is one. */
+  /**
+   * The position to resume from, once there is one: `<epoch>:<seq>:<tag>` (`<epoch>:<seq>` for
+   * an envelope without a tag), the id of the last envelope delivered.
+   */
   get lastEventId(): string | undefined {
-    return this.#epoch === undefined ? undefined : `${this.#epoch}:${this.#seq}`
+    if (this.#epoch === undefined) return undefined
+    return this.#tag ? `${this.#epoch}:${this.#seq}:${this.#tag}` : `${this.#epoch}:${this.#seq}`
   }
 
   decide(envelope: ProgressEnvelope): GateDecision {
     if (envelope.type === 'snapshot' && envelope.resync === true) {
       // The server's word on where this client stands (even behind what it has seen, after a
       // store lost writes): start over from it.
-      this.#epoch = envelope.epoch
-      this.#seq = envelope.seq
+      this.#accept(envelope)
       return 'deliver'
     }
     const sameEpoch = envelope.epoch === this.#epoch
@@ -53,8 +58,13 @@ export class EnvelopeGate {
       // Another epoch mid-stream without its snapshot: ask the server for one.
       return 'gap'
     }
+    this.#accept(envelope)
+    return 'deliver'
+  }
+
+  #accept(envelope: ProgressEnvelope): void {
     this.#epoch = envelope.epoch
     this.#seq = envelope.seq
-    return 'deliver'
+    this.#tag = envelope.tag
   }
 }

@@ -1,11 +1,27 @@
 import { z } from 'zod'
-import { CRAWL_ID_PATTERN, EPOCH_PATTERN, PROGRESS_LIMITS } from './limits.js'
+import { CRAWL_ID_PATTERN, EPOCH_PATTERN, PROGRESS_LIMITS, TAG_PATTERN } from './limits.js'
 
-const utf8 = new TextEncoder()
+/** UTF-8 byte length of a string, without encoding it. */
+export function utf8ByteLength(text: string): number {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) continue
+    if (code < 0x800) {
+      bytes += 1
+      continue
+    }
+    bytes += 2
+    // A surrogate pair: two UTF-16 units, four UTF-8 bytes in all.
+    const next = text.charCodeAt(i + 1)
+    if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i += 1
+  }
+  return bytes
+}
 
 /** Byte length of a value's JSON, the same measure the stores use. */
 export function jsonByteLength(value: unknown): number {
-  return utf8.encode(JSON.stringify(value) ?? '').byteLength
+  return utf8ByteLength(JSON.stringify(value) ?? '')
 }
 
 const boundedPayload = <T extends z.ZodType>(schema: T) =>
@@ -22,6 +38,9 @@ export const crawlIdSchema = z
   )
 
 export const epochSchema = z.string().regex(EPOCH_PATTERN)
+
+/** An envelope's tag: with epoch and seq, the envelope's identity (see TAG_PATTERN). */
+export const tagSchema = z.string().regex(TAG_PATTERN)
 
 /** A counter value or delta: a non-negative safe integer. */
 const countSchema = z.int().nonnegative()
@@ -86,6 +105,12 @@ const envelopeBase = {
   seq: z.int().positive(),
   crawlId: crawlIdSchema,
   ts: z.int().nonnegative(),
+  /**
+   * Random per publishing call. A store restored from older data can hand the same epoch and seq
+   * to another event; the tag tells them apart. Absent on envelopes stored before tags existed,
+   * and on a snapshot that stands for no single event (seq 0, or just before a terminal).
+   */
+  tag: tagSchema.optional(),
   totals: progressTotalsSchema,
 }
 

@@ -1,12 +1,23 @@
-export { createEpoch } from './epoch.js'
 export * from './errors.js'
 export * from './events.js'
-export { CRAWL_ID_PATTERN, EPOCH_PATTERN, PROGRESS_LIMITS } from './limits.js'
+export {
+  CRAWL_ID_PATTERN,
+  EPOCH_PATTERN,
+  MAX_TOTAL,
+  OPERATION_ID_PATTERN,
+  PROGRESS_LIMITS,
+  TAG_PATTERN,
+} from './limits.js'
 export {
   MemoryProgressService,
   type MemoryProgressServiceOptions,
 } from './memory/memoryProgressService.js'
-export { ProgressServiceBase, type ResumePosition } from './progressServiceBase.js'
+export {
+  type AppendOperation,
+  ProgressServiceBase,
+  type ResumePosition,
+} from './progressServiceBase.js'
+export { createEpoch } from './randomTokens.js'
 export { DEFAULT_PROGRESS_BASE_PATH, progressStreamPath, progressStreamRoute } from './routes.js'
 export type {
   EnvelopeHandler,
@@ -14,6 +25,7 @@ export type {
   ProgressServiceDiagnostics,
   ProgressSnapshot,
   ProgressSubscription,
+  PublishOptions,
   SubscribeOptions,
 } from './service.js'
 export {
@@ -42,6 +54,7 @@ export {
   encodeComment,
   encodeEnvelope,
   encodeRetry,
+  formatPosition,
   parseLastEventId,
   SSE_HEADERS,
   type StreamPosition,
@@ -63,6 +76,8 @@ export {
   parseErrorInfo,
   parseInput,
   parseInputs,
+  parseOperationId,
   parseResumePosition,
   parseStats,
+  totalsOverflowError,
 } from './validate.js'

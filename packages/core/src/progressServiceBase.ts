@@ -7,29 +7,48 @@ import type {
   ProgressInput,
   ProgressTotals,
 } from './events.js'
+import { createEventTag, createOperationId } from './randomTokens.js'
 import type {
   EnvelopeHandler,
   ProgressService,
   ProgressServiceDiagnostics,
   ProgressSnapshot,
   ProgressSubscription,
+  PublishOptions,
   SubscribeOptions,
 } from './service.js'
 import {
+  measureInputs,
   parseCrawlId,
   parseDelta,
   parseErrorInfo,
   parseInput,
   parseInputs,
+  parseOperationId,
   parseResumePosition,
   parseStats,
+  parseSubscribeCallbacks,
 } from './validate.js'
 
 /** A validated resume position. */
 export interface ResumePosition {
   afterSeq?: number
   epoch?: string
+  tag?: string
 }
+
+/** One state-changing call, as every backend's append() receives it. */
+export interface AppendOperation {
+  /** The caller's operation id, or one made for this call (never per attempt). */
+  id: string
+  /** The tag of every envelope this call makes. */
+  tag: string
+  /** Per input, the most bytes of JSON its envelope can take. */
+  sizes: readonly number[]
+}
+
+const topLevel = () => ''
+const inBatch = (index: number) => `inputs.${index}`
 
 /**
  * The public surface of a ProgressService, validating every argument before a backend sees it,
@@ -41,31 +60,54 @@ export abstract class ProgressServiceBase implements ProgressService {
     return this.startCrawl(parseCrawlId(crawlId))
   }
 
-  async publish(crawlId: string, input: ProgressInput): Promise<EventEnvelope> {
+  async publish(
+    crawlId: string,
+    input: ProgressInput,
+    options?: PublishOptions,
+  ): Promise<EventEnvelope> {
     const id = parseCrawlId(crawlId)
-    const [envelope] = await this.append(id, [parseInput(input)])
+    const inputs = [parseInput(input)]
+    const [envelope] = await this.append(id, inputs, operation(id, inputs, options, topLevel))
     return envelope as EventEnvelope
   }
 
-  async publishBatch(crawlId: string, inputs: readonly ProgressInput[]): Promise<EventEnvelope[]> {
+  async publishBatch(
+    crawlId: string,
+    inputs: readonly ProgressInput[],
+    options?: PublishOptions,
+  ): Promise<EventEnvelope[]> {
     const id = parseCrawlId(crawlId)
-    return this.append(id, parseInputs(inputs))
+    const parsed = parseInputs(inputs)
+    return this.append(id, parsed, operation(id, parsed, options, inBatch))
   }
 
-  async increment(crawlId: string, delta: ProgressDelta): Promise<ProgressTotals> {
+  async increment(
+    crawlId: string,
+    delta: ProgressDelta,
+    options?: PublishOptions,
+  ): Promise<ProgressTotals> {
     const id = parseCrawlId(crawlId)
-    const [envelope] = await this.append(id, [{ type: 'progress', delta: parseDelta(delta) }])
+    const inputs: ProgressInput[] = [{ type: 'progress', delta: parseDelta(delta) }]
+    const [envelope] = await this.append(id, inputs, operation(id, inputs, options, topLevel))
     return (envelope as EventEnvelope).totals
   }
 
-  async complete(crawlId: string, stats: CompleteStats = {}): Promise<boolean> {
+  async complete(
+    crawlId: string,
+    stats: CompleteStats = {},
+    options?: PublishOptions,
+  ): Promise<boolean> {
     const id = parseCrawlId(crawlId)
-    return this.finish(id, { type: 'complete', stats: parseStats(stats) })
+    return this.finish(id, { type: 'complete', stats: parseStats(stats) }, options)
   }
 
-  async fail(crawlId: string, error: ProgressErrorInfo): Promise<boolean> {
+  async fail(
+    crawlId: string,
+    error: ProgressErrorInfo,
+    options?: PublishOptions,
+  ): Promise<boolean> {
     const id = parseCrawlId(crawlId)
-    return this.finish(id, { type: 'error', error: parseErrorInfo(error) })
+    return this.finish(id, { type: 'error', error: parseErrorInfo(error) }, options)
   }
 
   async subscribe(
@@ -74,6 +116,7 @@ export abstract class ProgressServiceBase implements ProgressService {
     options: SubscribeOptions = {},
   ): Promise<ProgressSubscription> {
     const id = parseCrawlId(crawlId)
+    parseSubscribeCallbacks(handler, options)
     return this.subscribeFrom(id, handler, parseResumePosition(options), options.onError)
   }
 
@@ -88,10 +131,18 @@ export abstract class ProgressServiceBase implements ProgressService {
   abstract close(): Promise<void>
   abstract diagnostics(): ProgressServiceDiagnostics
 
-  /** The terminal check-and-set: true for the caller whose terminal input closed the crawl. */
-  protected async finish(crawlId: string, input: ProgressInput): Promise<boolean> {
+  /**
+   * The terminal check-and-set: true for the call whose terminal input closed the crawl, also
+   * when that call is repeated under its operation id.
+   */
+  protected async finish(
+    crawlId: string,
+    input: ProgressInput,
+    options: PublishOptions | undefined,
+  ): Promise<boolean> {
+    const inputs = [input]
     try {
-      await this.append(crawlId, [input])
+      await this.append(crawlId, inputs, operation(crawlId, inputs, options, topLevel))
       return true
     } catch (error) {
       if (error instanceof CrawlClosedError) return false
@@ -100,8 +151,16 @@ export abstract class ProgressServiceBase implements ProgressService {
   }
 
   protected abstract startCrawl(crawlId: string): Promise<ProgressSnapshot>
-  /** Appends validated inputs atomically; CrawlNotFoundError / CrawlClosedError write nothing. */
-  protected abstract append(crawlId: string, inputs: ProgressInput[]): Promise<EventEnvelope[]>
+  /**
+   * Appends validated inputs atomically, or returns the envelopes of the call that already
+   * applied `operation.id`. CrawlNotFoundError / CrawlClosedError / a totals overflow
+   * (ProgressValidationError) write nothing.
+   */
+  protected abstract append(
+    crawlId: string,
+    inputs: ProgressInput[],
+    operation: AppendOperation,
+  ): Promise<EventEnvelope[]>
   protected abstract subscribeFrom(
     crawlId: string,
     handler: EnvelopeHandler,
@@ -110,4 +169,15 @@ export abstract class ProgressServiceBase implements ProgressService {
   ): Promise<ProgressSubscription>
   protected abstract readSnapshot(crawlId: string): Promise<ProgressSnapshot | null>
   protected abstract remove(crawlId: string): Promise<boolean>
+}
+
+/** Validates the call's options and byte bounds, and gives it its id and tag. */
+function operation(
+  crawlId: string,
+  inputs: readonly ProgressInput[],
+  options: PublishOptions | undefined,
+  pathOf: (index: number) => string,
+): AppendOperation {
+  const id = parseOperationId(options) ?? createOperationId()
+  return { id, tag: createEventTag(), sizes: measureInputs(crawlId, inputs, pathOf) }
 }

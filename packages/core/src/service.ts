@@ -24,6 +24,25 @@ export interface ProgressSnapshot {
   updatedAt: number
   /** The terminal envelope once the crawl completed or failed, else null. */
   terminal: TerminalEnvelope | null
+  /** The tag of the event at `seq` (absent before the first event). */
+  tag?: string
+}
+
+/** Options of every call that changes a crawl: publish, publishBatch, increment, complete, fail. */
+export interface PublishOptions {
+  /**
+   * Makes the call idempotent across the caller's own retries: a call whose operation id the
+   * crawl has already applied writes nothing and returns that call's outcome (the same
+   * envelopes; for complete() and fail(), whether that call closed the crawl). Default: a random
+   * id made once per call, so a command that the Redis client re-sends after a lost reply is
+   * applied once. Pass your own (for example `${jobId}:${page}`) to make a worker's retry after
+   * a crash safe too. 1 to 128 printable ASCII characters, no spaces.
+   *
+   * A crawl remembers an operation id as long as its history holds the first envelope of that
+   * call (at least the last `historyLimit` events, within `historyMaxBytes`) and, for the call
+   * that closed it, until the crawl's state expires. An id older than that is applied again.
+   */
+  operationId?: string
 }
 
 /** Receives envelopes in seq order, each exactly once. */
@@ -41,6 +60,13 @@ export interface SubscribeOptions {
    * started again: the subscriber gets a snapshot with `resync: true`.
    */
   epoch?: string
+  /**
+   * The tag of the envelope at `afterSeq`. With it, a store that lost writes and gave `afterSeq`
+   * to another event since (Redis restarted from older data, a failover to a lagging replica) is
+   * detected: the subscriber gets a snapshot with `resync: true` instead of a silent skip.
+   * Without it, only the epoch and the seq are checked.
+   */
+  tag?: string
   /**
    * Called once if the subscription ends abnormally: the crawl was cleaned up or expired while
    * subscribed (CrawlNotFoundError), the service closed (code `service-closed`), the backend
@@ -73,21 +99,32 @@ export interface ProgressServiceDiagnostics {
  * The contract every backend implements (memory, Redis, Redis Cluster). Every method validates
  * its input first: invalid input throws ProgressValidationError and writes nothing. Publishing to
  * a crawl that was never started, was cleaned up or expired throws CrawlNotFoundError and creates
- * nothing, so a late worker cannot resurrect a crawl.
+ * nothing, so a late worker cannot resurrect a crawl. A call that would take a total past
+ * Number.MAX_SAFE_INTEGER throws ProgressValidationError (field `totals.<counter>`) and writes
+ * nothing; a batch is applied whole or not at all. Every call that changes a crawl is idempotent
+ * under its operation id (see PublishOptions).
  */
 export interface ProgressService {
   /** Creates the crawl (status running, seq 0, a fresh epoch) or returns the existing one. */
   start(crawlId: string): Promise<ProgressSnapshot>
   /** Appends one event; returns its envelope with the assigned seq and the new totals. */
-  publish(crawlId: string, input: ProgressInput): Promise<EventEnvelope>
+  publish(crawlId: string, input: ProgressInput, options?: PublishOptions): Promise<EventEnvelope>
   /** Appends up to 1,000 events in one atomic step; a terminal input may only come last. */
-  publishBatch(crawlId: string, inputs: readonly ProgressInput[]): Promise<EventEnvelope[]>
+  publishBatch(
+    crawlId: string,
+    inputs: readonly ProgressInput[],
+    options?: PublishOptions,
+  ): Promise<EventEnvelope[]>
   /** Publishes a `progress` event and returns the totals after it. */
-  increment(crawlId: string, delta: ProgressDelta): Promise<ProgressTotals>
+  increment(
+    crawlId: string,
+    delta: ProgressDelta,
+    options?: PublishOptions,
+  ): Promise<ProgressTotals>
   /** Closes the crawl as completed: true for the one caller that closed it, false for the rest. */
-  complete(crawlId: string, stats?: CompleteStats): Promise<boolean>
+  complete(crawlId: string, stats?: CompleteStats, options?: PublishOptions): Promise<boolean>
   /** Closes the crawl as failed: true for the one caller that closed it, false for the rest. */
-  fail(crawlId: string, error: ProgressErrorInfo): Promise<boolean>
+  fail(crawlId: string, error: ProgressErrorInfo, options?: PublishOptions): Promise<boolean>
   /**
    * Delivers history after `afterSeq` (or a snapshot), then live envelopes, in seq order with no
    * gap and no duplicate. The handler may be called before the returned promise resolves. After

@@ -1,10 +1,17 @@
 import { z } from 'zod'
 import { ProgressValidationError } from './errors.js'
+import { PROGRESS_LIMITS } from './limits.js'
 
 /** Options every ProgressService backend accepts. */
 export interface ProgressServiceOptions {
   /** Envelopes kept per crawl for replay; older resume points get a snapshot. Default 1,000. */
   historyLimit?: number
+  /**
+   * Bytes of envelope JSON kept per crawl for replay, whatever their number: the oldest go first
+   * past it. Default 4 MiB; at least `PROGRESS_LIMITS.batchMaxBytes` (1 MiB), so the envelopes
+   * of the latest call always fit.
+   */
+  historyMaxBytes?: number
   /** Seconds a crawl's state lives after its terminal event. Default 3,600 (one hour). */
   ttlSeconds?: number
   /** Seconds a running crawl lives without any event before it is reclaimed. Default 86,400. */
@@ -13,14 +20,17 @@ export interface ProgressServiceOptions {
 
 export const DEFAULT_SERVICE_OPTIONS: Readonly<Required<ProgressServiceOptions>> = {
   historyLimit: 1_000,
+  historyMaxBytes: 4 * 1024 * 1024,
   ttlSeconds: 3_600,
   idleTtlSeconds: 86_400,
 }
 
-const positiveInt = (max: number) => z.int().min(1).max(max).optional()
+const boundedInt = (min: number, max: number) => z.int().min(min).max(max).optional()
+const positiveInt = (max: number) => boundedInt(1, max)
 
 const serviceOptionsSchema = z.object({
   historyLimit: positiveInt(1_000_000),
+  historyMaxBytes: boundedInt(PROGRESS_LIMITS.batchMaxBytes, 256 * 1024 * 1024),
   // Redis EXPIRE and setTimeout both take these comfortably.
   ttlSeconds: positiveInt(365 * 86_400),
   idleTtlSeconds: positiveInt(365 * 86_400),

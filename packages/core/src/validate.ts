@@ -6,14 +6,16 @@ import {
   crawlIdSchema,
   epochSchema,
   errorInfoSchema,
+  jsonByteLength,
   type ProgressDelta,
   type ProgressErrorInfo,
   type ProgressInput,
   progressDeltaSchema,
   progressInputSchema,
+  tagSchema,
 } from './events.js'
-import { PROGRESS_LIMITS } from './limits.js'
-import type { SubscribeOptions } from './service.js'
+import { MAX_TOTAL, OPERATION_ID_PATTERN, PROGRESS_LIMITS } from './limits.js'
+import type { PublishOptions, SubscribeOptions } from './service.js'
 
 function toIssues(error: z.ZodError, prefix: string): ValidationIssue[] {
   return error.issues.map((issue) => ({
@@ -78,16 +80,112 @@ export function parseErrorInfo(error: unknown): ProgressErrorInfo {
 const subscribeOptionsSchema = z.object({
   afterSeq: z.int().nonnegative().optional(),
   epoch: epochSchema.optional(),
+  tag: tagSchema.optional(),
 })
 
 /** Validates the resume position of subscribe(); throws ProgressValidationError. */
 export function parseResumePosition(options: SubscribeOptions): {
   afterSeq?: number
   epoch?: string
+  tag?: string
 } {
   return parseWith(
     subscribeOptionsSchema,
-    { afterSeq: options.afterSeq, epoch: options.epoch },
+    { afterSeq: options.afterSeq, epoch: options.epoch, tag: options.tag },
     'options',
   )
+}
+
+/**
+ * Checks subscribe()'s callbacks up front: a handler that is not a function would otherwise be
+ * accepted and crash the process at the first delivery.
+ */
+export function parseSubscribeCallbacks(handler: unknown, options: SubscribeOptions): void {
+  if (typeof handler !== 'function') {
+    throw new ProgressValidationError([{ path: 'handler', message: 'must be a function' }])
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new ProgressValidationError([
+      { path: 'options.onError', message: 'must be a function when given' },
+    ])
+  }
+}
+
+/** The caller's operation id (validated), or undefined when the service should make one. */
+export function parseOperationId(options: PublishOptions | undefined): string | undefined {
+  const operationId = options?.operationId
+  if (operationId === undefined) return undefined
+  if (typeof operationId !== 'string' || !OPERATION_ID_PATTERN.test(operationId)) {
+    throw new ProgressValidationError([
+      {
+        path: 'options.operationId',
+        message: `must be 1 to ${PROGRESS_LIMITS.operationIdMaxLength} printable ASCII characters without spaces`,
+      },
+    ])
+  }
+  return operationId
+}
+
+const payloadOf = (input: ProgressInput): { field: string; value: unknown } => {
+  switch (input.type) {
+    case 'discovery':
+      return { field: 'urls', value: input.urls }
+    case 'progress':
+      return { field: 'delta', value: input.delta }
+    case 'complete':
+      return { field: 'stats', value: input.stats }
+    case 'error':
+      return { field: 'error', value: input.error }
+  }
+}
+
+/**
+ * Bounds validated inputs in bytes before anything is written: each envelope they make within
+ * `envelopeMaxBytes`, all of them together within `batchMaxBytes` (one script reply, one
+ * published message). Returns each envelope's size bound, for the history's byte budget.
+ *
+ * @param pathOf - the field path of input `index` in the caller's terms (`''` for publish())
+ */
+export function measureInputs(
+  crawlId: string,
+  inputs: readonly ProgressInput[],
+  pathOf: (index: number) => string,
+): number[] {
+  const { envelopeFrameMaxBytes, envelopeMaxBytes, batchMaxBytes } = PROGRESS_LIMITS
+  const frame = envelopeFrameMaxBytes + crawlId.length
+  let total = 0
+  const sizes = inputs.map((input, index) => {
+    const { field, value } = payloadOf(input)
+    const bytes = frame + jsonByteLength(value)
+    if (bytes > envelopeMaxBytes) {
+      const path = [pathOf(index), field].filter((part) => part !== '').join('.')
+      throw new ProgressValidationError([
+        {
+          path,
+          message: `makes an envelope of up to ${bytes} bytes, over the ${envelopeMaxBytes}-byte limit (split it into several inputs)`,
+        },
+      ])
+    }
+    total += bytes
+    return bytes
+  })
+  if (total > batchMaxBytes) {
+    throw new ProgressValidationError([
+      {
+        path: 'inputs',
+        message: `make envelopes of up to ${total} bytes together, over the ${batchMaxBytes}-byte limit of one call (split them into several calls)`,
+      },
+    ])
+  }
+  return sizes
+}
+
+/** A call that would take a total past Number.MAX_SAFE_INTEGER; nothing was written. */
+export function totalsOverflowError(counter: string): ProgressValidationError {
+  return new ProgressValidationError([
+    {
+      path: `totals.${counter}`,
+      message: `would pass ${MAX_TOTAL} (Number.MAX_SAFE_INTEGER), where counts stop being exact`,
+    },
+  ])
 }

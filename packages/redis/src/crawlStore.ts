@@ -1,4 +1,5 @@
 import {
+  type AppendOperation,
   createEpoch,
   type EventEnvelope,
   type ProgressInput,
@@ -11,11 +12,12 @@ import type { CrawlKeys } from './keys.js'
 import { ScriptRunner } from './scriptRunner.js'
 import { pairsToObject, parseStateHash } from './stateHash.js'
 
-/** What publish-3.lua did. */
+/** What publish-4.lua did. */
 export type PublishOutcome =
   | { kind: 'published'; envelopes: EventEnvelope[] }
   | { kind: 'not-found' }
   | { kind: 'closed' }
+  | { kind: 'overflow'; counter: string }
 
 /** A consistent read of a crawl: its state and the history after a seq, taken atomically. */
 export interface CrawlRead {
@@ -24,9 +26,14 @@ export interface CrawlRead {
   oldestSeq: number
   /** History after the requested seq, oldest first. */
   envelopes: EventEnvelope[]
+  /** The tag of the event stored at the requested seq, if the store holds it. */
+  storedTag: string | undefined
 }
 
 type StreamEntries = [id: string, fields: string[]][]
+
+const parseEntry = ([, fields]: StreamEntries[number]) =>
+  JSON.parse(fields[1] as string) as EventEnvelope
 
 /** The Redis side of one service: every read and write of crawl state, and nothing else. */
 export class CrawlStore {
@@ -46,7 +53,7 @@ export class CrawlStore {
   async start(crawlId: string, keys: CrawlKeys): Promise<ProgressSnapshot> {
     const reply = (await this.#scripts.run(
       'start',
-      [keys.state, keys.events],
+      [keys.state, keys.events, keys.operations],
       [createEpoch(), String(this.#options.idleTtlSeconds)],
     )) as string[]
     return parseStateHash(crawlId, pairsToObject(reply)) as ProgressSnapshot
@@ -56,30 +63,37 @@ export class CrawlStore {
     crawlId: string,
     keys: CrawlKeys,
     inputs: readonly ProgressInput[],
+    operation: AppendOperation,
   ): Promise<PublishOutcome> {
-    const { idleTtlSeconds, ttlSeconds, historyLimit } = this.#options
+    const { idleTtlSeconds, ttlSeconds, historyLimit, historyMaxBytes } = this.#options
+    // One argument list per call: ioredis re-sends exactly these after a lost reply, so every
+    // attempt carries the same operation id.
     const reply = (await this.#scripts.run(
       'publish',
-      [keys.state, keys.events, keys.channel],
+      [keys.state, keys.events, keys.operations, keys.channel],
       [
         crawlId,
         String(idleTtlSeconds),
         String(ttlSeconds),
         String(historyLimit),
+        String(historyMaxBytes),
         this.#publishCommand,
+        operation.id,
+        operation.tag,
         ...toPublishScriptArgs(inputs),
       ],
     )) as [number, ...string[]]
-    const [code, ...envelopes] = reply
+    const [code, ...values] = reply
     if (code === -1) return { kind: 'not-found' }
     if (code === -2) return { kind: 'closed' }
-    return { kind: 'published', envelopes: envelopes.map((e) => JSON.parse(e) as EventEnvelope) }
+    if (code === -3) return { kind: 'overflow', counter: values[0] as string }
+    return { kind: 'published', envelopes: values.map((e) => JSON.parse(e) as EventEnvelope) }
   }
 
   async cleanup(keys: CrawlKeys): Promise<boolean> {
     const existed = await this.#scripts.run(
       'cleanup',
-      [keys.state, keys.events, keys.channel],
+      [keys.state, keys.events, keys.operations, keys.channel],
       [this.#publishCommand],
     )
     return existed === 1
@@ -89,27 +103,33 @@ export class CrawlStore {
     return parseStateHash(crawlId, await this.#redis.hgetall(keys.state))
   }
 
-  /** State, oldest history entry and the history after `afterSeq`, in one MULTI (one slot). */
+  /**
+   * State, oldest history entry and the history from `afterSeq` on, in one MULTI (one slot).
+   * The entry at `afterSeq` itself is read for its tag: the identity of the resume point.
+   */
   async read(crawlId: string, keys: CrawlKeys, afterSeq: number): Promise<CrawlRead> {
     const replies = await this.#redis
       .multi()
       .hgetall(keys.state)
       .xrange(keys.events, '-', '+', 'COUNT', 1)
-      .xrange(keys.events, `${afterSeq + 1}-0`, '+')
+      .xrange(keys.events, `${afterSeq}-0`, '+')
       .exec()
     if (!replies) throw new Error('MULTI was aborted')
     for (const [error] of replies) if (error) throw error
-    const [hash, oldest, after] = replies.map(([, value]) => value) as [
+    const [hash, oldest, from] = replies.map(([, value]) => value) as [
       Record<string, string>,
       StreamEntries,
       StreamEntries,
     ]
     const snapshot = parseStateHash(crawlId, hash)
     const oldestId = oldest[0]?.[0]
+    const envelopes = from.map(parseEntry)
+    const atSeq = envelopes[0]?.seq === afterSeq ? envelopes.shift() : undefined
     return {
       snapshot,
       oldestSeq: oldestId ? Number.parseInt(oldestId, 10) : (snapshot?.seq ?? 0) + 1,
-      envelopes: after.map(([, fields]) => JSON.parse(fields[1] as string) as EventEnvelope),
+      envelopes,
+      storedTag: atSeq ? atSeq.tag : snapshot?.seq === afterSeq ? snapshot.tag : undefined,
     }
   }
 }

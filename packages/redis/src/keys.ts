@@ -8,6 +8,8 @@ export interface CrawlKeys {
   state: string
   /** STREAM: the replay log, entry id `<seq>-0`. */
   events: string
+  /** HASH: the operation ids the crawl remembers, each mapped to its call's `<first>-<last>` seqs. */
+  operations: string
   /** Pub/sub channel (sharded on a cluster). */
   channel: string
 }
@@ -26,6 +28,11 @@ export function createKeyBuilder(prefix = DEFAULT_REDIS_PREFIX): (crawlId: strin
   }
   return (crawlId) => {
     const tag = `${prefix}:{${parseCrawlId(crawlId)}}`
-    return { state: `${tag}:state`, events: `${tag}:events`, channel: tag }
+    return {
+      state: `${tag}:state`,
+      events: `${tag}:events`,
+      operations: `${tag}:ops`,
+      channel: tag,
+    }
   }
 }

@@ -1,4 +1,5 @@
 import {
+  type AppendOperation,
   CrawlClosedError,
   CrawlNotFoundError,
   type EnvelopeHandler,
@@ -15,6 +16,7 @@ import {
   type ResumePosition,
   resolveServiceOptions,
   ServiceClosedError,
+  totalsOverflowError,
 } from '@docspasta/progress-core'
 import type { Cluster, Redis } from 'ioredis'
 import { CrawlStore } from './crawlStore.js'
@@ -63,12 +65,11 @@ export class RedisProgressService extends ProgressServiceBase {
     this.#keys = createKeyBuilder(prefix)
     this.#store = new CrawlStore(redis, resolveServiceOptions(serviceOptions))
     this.#reportConnectionError = onConnectionError ?? ((error) => console.warn(error.message))
-    this.#subscriber = new SharedSubscriber(
-      redis,
-      (cause) =>
+    this.#subscriber = new SharedSubscriber(redis, {
+      onConnectionError: (cause) =>
         this.#reportConnectionError(new ProgressBackendError('the subscriber connection', cause)),
-      subscribeTimeoutMs ?? 10_000,
-    )
+      subscribeTimeoutMs: subscribeTimeoutMs ?? 10_000,
+    })
   }
 
   async close(): Promise<void> {
@@ -82,7 +83,7 @@ export class RedisProgressService extends ProgressServiceBase {
     return {
       crawls: this.#subscriber.channelCount,
       subscriptions: this.#subscriptions.size,
-      timers: 0,
+      timers: this.#subscriber.timerCount,
     }
   }
 
@@ -90,12 +91,17 @@ export class RedisProgressService extends ProgressServiceBase {
     return this.#call('start', () => this.#store.start(crawlId, this.#keys(crawlId)))
   }
 
-  protected async append(crawlId: string, inputs: ProgressInput[]): Promise<EventEnvelope[]> {
+  protected async append(
+    crawlId: string,
+    inputs: ProgressInput[],
+    operation: AppendOperation,
+  ): Promise<EventEnvelope[]> {
     const outcome = await this.#call('publish', () =>
-      this.#store.publish(crawlId, this.#keys(crawlId), inputs),
+      this.#store.publish(crawlId, this.#keys(crawlId), inputs, operation),
     )
     if (outcome.kind === 'not-found') throw new CrawlNotFoundError(crawlId)
     if (outcome.kind === 'closed') throw new CrawlClosedError(crawlId)
+    if (outcome.kind === 'overflow') throw totalsOverflowError(outcome.counter)
     return outcome.envelopes
   }
 
@@ -115,9 +121,7 @@ export class RedisProgressService extends ProgressServiceBase {
       onError,
       onClosed: (closed) => {
         this.#subscriptions.delete(closed)
-        this.#subscriber.remove(keys.channel, closed).catch((cause: unknown) => {
-          this.#reportConnectionError(new ProgressBackendError('unsubscribe', cause))
-        })
+        this.#subscriber.remove(keys.channel, closed)
       },
     })
     this.#subscriptions.add(subscription)
@@ -125,8 +129,11 @@ export class RedisProgressService extends ProgressServiceBase {
       // Subscribed (acknowledged) before history is read, so no event falls between the two.
       await this.#subscriber.add(keys.channel, subscription)
       await subscription.start(position)
+      // close() ran meanwhile: the caller gets no subscription that was ended under it.
+      this.#assertOpen()
     } catch (error) {
       await subscription.unsubscribe()
+      if (this.#closed) throw new ServiceClosedError()
       throw isProgressError(error) ? error : new ProgressBackendError('subscribe', error)
     }
     return subscription

@@ -9,6 +9,7 @@ import {
   type ProgressError,
   type ProgressSubscription,
   planResume,
+  type ResumePosition,
 } from '@docspasta/progress-core'
 import type { CrawlStore } from './crawlStore.js'
 import type { CrawlKeys } from './keys.js'
@@ -72,7 +73,7 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
    * Delivers the replay or snapshot for a resume position, then whatever arrived live meanwhile.
    * Throws CrawlNotFoundError when the crawl does not exist.
    */
-  async start(position: { afterSeq?: number; epoch?: string }): Promise<void> {
+  async start(position: ResumePosition): Promise<void> {
     this.#syncing = true
     try {
       await this.#read(position)
@@ -108,6 +109,10 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
     if (!this.closed) this.#resync()
   }
 
+  onLost(error: Error): void {
+    this.#delivery.fail(new ProgressBackendError('resubscribe', error))
+  }
+
   #hold(envelopes: readonly EventEnvelope[]): void {
     if (this.#buffer.length + envelopes.length > MAX_BUFFERED) {
       this.#buffer = []
@@ -140,7 +145,11 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
     while (!this.closed) {
       if (mustRead || this.#resyncRequested) {
         this.#resyncRequested = false
-        await this.#read({ afterSeq: this.#delivery.lastSeq, epoch: this.#epoch })
+        await this.#read({
+          afterSeq: this.#delivery.lastSeq,
+          epoch: this.#epoch,
+          tag: this.#delivery.lastTag,
+        })
       }
       const held = this.#buffer
       this.#buffer = []
@@ -153,19 +162,37 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
     }
   }
 
-  /** A live envelope of another epoch than the one read last is a gap: history decides. */
+  /**
+   * A live envelope of another epoch than the one read last is a gap: history decides. So is one
+   * at the last delivered seq with another tag: the store came back with older data and gave
+   * that seq to another event, which the re-read answers with a resync snapshot.
+   */
   #offerLive(envelope: EventEnvelope): DeliveryOutcome {
-    return envelope.epoch === this.#epoch ? this.#delivery.offer(envelope) : 'gap'
+    if (envelope.epoch !== this.#epoch) return 'gap'
+    const delivery = this.#delivery
+    const outcome = delivery.offer(envelope)
+    const retagged =
+      outcome === 'duplicate' &&
+      envelope.seq === delivery.lastSeq &&
+      envelope.tag !== undefined &&
+      delivery.lastTag !== undefined &&
+      envelope.tag !== delivery.lastTag
+    return retagged ? 'gap' : outcome
   }
 
-  async #read(position: { afterSeq?: number; epoch?: string }): Promise<void> {
+  async #read(position: ResumePosition): Promise<void> {
     const { store, crawlId, keys } = this.#options
     const after =
       position.afterSeq === undefined || position.afterSeq < 0 ? undefined : position.afterSeq
     const read = await store.read(crawlId, keys, after ?? Number.MAX_SAFE_INTEGER)
     if (!read.snapshot) throw new CrawlNotFoundError(crawlId)
     const snapshot = read.snapshot
-    const plan = planResume(snapshot, read.oldestSeq, { afterSeq: after, epoch: position.epoch })
+    const plan = planResume(
+      snapshot,
+      read.oldestSeq,
+      { afterSeq: after, epoch: position.epoch, tag: position.tag },
+      read.storedTag,
+    )
     this.#epoch = snapshot.epoch
     // History of an earlier epoch (state lost, stream kept) is not this crawl's.
     const replay = read.envelopes.filter((envelope) => envelope.epoch === snapshot.epoch)

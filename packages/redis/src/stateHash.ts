@@ -19,6 +19,7 @@ export function parseStateHash(
     startedAt: Number(hash.startedAt),
     updatedAt: Number(hash.updatedAt),
     terminal: hash.terminal ? (JSON.parse(hash.terminal) as TerminalEnvelope) : null,
+    ...(hash.tag ? { tag: hash.tag } : {}),
   }
 }
 

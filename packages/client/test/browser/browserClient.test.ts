@@ -219,17 +219,19 @@ describe("the browser's own EventSource against the SSE server", () => {
     await esPage.goto(`${origin}/`)
     const received = esPage.evaluate(
       (path) =>
-        new Promise<{ types: string[]; ids: string[]; namedErrors: number }>((resolve) => {
+        new Promise<{ types: string[]; ids: string[]; tags: string[] }>((resolve) => {
           const source = new EventSource(path)
           const types: string[] = []
           const ids: string[] = []
+          const tags: string[] = []
           source.onmessage = (event) => {
             const envelope = JSON.parse(event.data)
             types.push(`${envelope.type}:${envelope.seq}`)
             ids.push(event.lastEventId)
+            tags.push(envelope.tag ?? '')
             if (envelope.type === 'complete' || envelope.type === 'error') {
               source.close()
-              resolve({ types, ids, namedErrors: 0 })
+              resolve({ types, ids, tags })
             }
           }
         }),
@@ -241,10 +243,19 @@ describe("the browser's own EventSource against the SSE server", () => {
       { type: 'progress', delta: { processed: 1 } },
     ])
     await service.fail('native', { code: 'boom', message: 'it broke', retryable: false })
-    const { types, ids } = await received
+    const { types, ids, tags } = await received
     const { epoch } = (await service.getSnapshot('native')) ?? { epoch: '' }
     expect(types).toEqual(['snapshot:0', 'discovery:1', 'progress:2', 'error:3'])
-    expect(ids).toEqual([`${epoch}:0`, `${epoch}:1`, `${epoch}:2`, `${epoch}:3`])
+    // The id is the position: epoch, seq and the event's tag (none before the first event).
+    const [, batchTag, , errorTag] = tags
+    expect(tags[0]).toBe('')
+    expect(tags[2]).toBe(batchTag)
+    expect(ids).toEqual([
+      `${epoch}:0`,
+      `${epoch}:1:${batchTag}`,
+      `${epoch}:2:${batchTag}`,
+      `${epoch}:3:${errorTag}`,
+    ])
     await esPage.close()
   })
 })

@@ -17,6 +17,17 @@ describe('EnvelopeGate', () => {
     expect(gate.decide(progressEnvelope('e1', 101))).toBe('deliver')
     expect(gate.decide(progressEnvelope('e1', 103))).toBe('gap')
   })
+
+  it('resumes from the tagged position of the last envelope it delivered', () => {
+    const gate = new EnvelopeGate('e1:41:k3f9x2p0q1')
+    expect(gate.lastEventId).toBe('e1:41:k3f9x2p0q1')
+    expect(gate.decide({ ...progressEnvelope('e1', 42), tag: 'a1b2c3d4e5' })).toBe('deliver')
+    expect(gate.lastEventId).toBe('e1:42:a1b2c3d4e5')
+    // An envelope from a store without tags resumes by epoch and seq alone.
+    expect(gate.decide(progressEnvelope('e1', 43))).toBe('deliver')
+    expect(gate.lastEventId).toBe('e1:43')
+    expect(new EnvelopeGate('e1:7:NOT-A-TAG').lastEventId).toBeUndefined()
+  })
 })
 
 function streamOf(...chunks: string[]): typeof fetch {

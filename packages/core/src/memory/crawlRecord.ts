@@ -5,9 +5,22 @@ import type {
   ProgressTotals,
   TerminalEnvelope,
 } from '../events.js'
+import { MAX_TOTAL } from '../limits.js'
+import type { AppendOperation } from '../progressServiceBase.js'
 import type { ProgressSnapshot } from '../service.js'
 import type { OrderedDelivery } from '../subscription/orderedDelivery.js'
+import { totalsOverflowError } from '../validate.js'
 import { EnvelopeHistory } from './envelopeHistory.js'
+
+const COUNTERS = ['discovered', 'processed', 'failed'] as const
+
+/** What one input adds to each counter. */
+function amountsOf(input: ProgressInput): ProgressTotals {
+  if (input.type === 'discovery') return { discovered: input.urls.length, processed: 0, failed: 0 }
+  if (input.type !== 'progress') return { discovered: 0, processed: 0, failed: 0 }
+  const { discovered = 0, processed = 0, failed = 0 } = input.delta
+  return { discovered, processed, failed }
+}
 
 /** Everything the memory backend holds for one crawl. */
 export class CrawlRecord {
@@ -21,6 +34,8 @@ export class CrawlRecord {
   terminal: TerminalEnvelope | null = null
   readonly history: EnvelopeHistory
   readonly subscribers = new Set<OrderedDelivery>()
+  /** Applied operation ids, oldest first, while history holds the last envelope of each. */
+  readonly #operations = new Map<string, { first: number; last: number }>()
   /** Envelopes waiting to be handed to every subscriber, oldest first. */
   readonly #outbox: EventEnvelope[] = []
   #dispatching = false
@@ -32,42 +47,68 @@ export class CrawlRecord {
     crawlId: string,
     epoch: string,
     now: number,
-    historyLimit: number,
+    history: { limit: number; maxBytes: number },
     expiresAt: number,
   ) {
     this.crawlId = crawlId
     this.epoch = epoch
     this.startedAt = now
     this.updatedAt = now
-    this.history = new EnvelopeHistory(historyLimit)
+    this.history = new EnvelopeHistory(history.limit, history.maxBytes)
     this.expiresAt = expiresAt
   }
 
-  /** Applies one validated input: counters, seq, history. Returns its envelope. */
-  append(input: ProgressInput, ts: number): EventEnvelope {
-    const { totals } = this
-    if (input.type === 'discovery') totals.discovered += input.urls.length
-    if (input.type === 'progress') {
-      totals.discovered += input.delta.discovered ?? 0
-      totals.processed += input.delta.processed ?? 0
-      totals.failed += input.delta.failed ?? 0
+  /** The envelopes of the call that applied `operationId`, as far as history holds them. */
+  applied(operationId: string): EventEnvelope[] | undefined {
+    const call = this.#operations.get(operationId)
+    return call && this.history.range(call.first, call.last)
+  }
+
+  /**
+   * Applies one call's validated inputs: counters, seq, history, operation id. All or nothing:
+   * a total that would pass MAX_TOTAL throws before anything changes.
+   */
+  apply(inputs: readonly ProgressInput[], operation: AppendOperation, ts: number): EventEnvelope[] {
+    const amounts = inputs.map(amountsOf)
+    for (const counter of COUNTERS) {
+      let total = this.totals[counter]
+      for (const amount of amounts) {
+        // Both terms are safe integers, so this comparison is exact where a sum might not be.
+        if (amount[counter] > MAX_TOTAL - total) throw totalsOverflowError(counter)
+        total += amount[counter]
+      }
     }
-    this.seq += 1
+    const envelopes = inputs.map((input, index) => {
+      const amount = amounts[index] as ProgressTotals
+      for (const counter of COUNTERS) this.totals[counter] += amount[counter]
+      return this.#append(input, operation, ts, operation.sizes[index] as number)
+    })
     this.updatedAt = ts
+    this.#operations.set(operation.id, { first: this.seq - inputs.length + 1, last: this.seq })
+    for (const [id, call] of this.#operations) {
+      if (call.last >= this.history.oldestSeq) break
+      this.#operations.delete(id)
+    }
+    return envelopes
+  }
+
+  #append(input: ProgressInput, operation: AppendOperation, ts: number, bytes: number) {
+    this.seq += 1
     const envelope = {
       v: 1,
       epoch: this.epoch,
       seq: this.seq,
       crawlId: this.crawlId,
       ts,
-      totals: { ...totals },
+      tag: operation.tag,
+      totals: { ...this.totals },
       ...input,
     } as EventEnvelope
     if (envelope.type === 'complete' || envelope.type === 'error') {
       this.terminal = envelope
       this.status = envelope.type === 'complete' ? 'completed' : 'failed'
     }
-    this.history.push(envelope)
+    this.history.push(envelope, bytes)
     return envelope
   }
 
@@ -98,6 +139,7 @@ export class CrawlRecord {
       startedAt: this.startedAt,
       updatedAt: this.updatedAt,
       terminal: this.terminal,
+      ...(this.seq > 0 ? { tag: this.history.at(this.seq)?.tag as string } : {}),
     }
   }
 }

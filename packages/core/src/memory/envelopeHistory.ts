@@ -1,37 +1,65 @@
 import type { EventEnvelope } from '../events.js'
 
 /**
- * The last `capacity` envelopes of one crawl, in a fixed-size ring indexed by seq, so memory per
- * crawl is bounded whatever the event rate. Seqs are contiguous from 1: seq s lives at slot
- * (s - 1) % capacity.
+ * The newest envelopes of one crawl, bounded by count (`capacity`) and by bytes (`maxBytes`), in
+ * a fixed-size ring indexed by seq, so memory per crawl is bounded whatever the event rate.
+ * Seqs are contiguous from 1: seq s lives at slot (s - 1) % capacity. The newest envelope is
+ * always kept.
  */
 export class EnvelopeHistory {
   readonly #capacity: number
-  readonly #slots: EventEnvelope[] = []
+  readonly #maxBytes: number
+  readonly #slots: (EventEnvelope | undefined)[] = []
+  readonly #sizes: number[] = []
+  #oldestSeq = 1
   #newestSeq = 0
+  #bytes = 0
 
-  constructor(capacity: number) {
+  constructor(capacity: number, maxBytes: number) {
     this.#capacity = capacity
+    this.#maxBytes = maxBytes
   }
 
-  push(envelope: EventEnvelope): void {
+  /** Appends the next envelope; `bytes` is what it counts against `maxBytes`. */
+  push(envelope: EventEnvelope, bytes: number): void {
+    if (this.#newestSeq - this.#oldestSeq + 1 === this.#capacity) this.#dropOldest()
     const index = (envelope.seq - 1) % this.#capacity
-    if (index === this.#slots.length) this.#slots.push(envelope)
-    else this.#slots[index] = envelope
+    this.#slots[index] = envelope
+    this.#sizes[index] = bytes
+    this.#bytes += bytes
     this.#newestSeq = envelope.seq
+    while (this.#bytes > this.#maxBytes && this.#oldestSeq < this.#newestSeq) this.#dropOldest()
   }
 
   /** The oldest seq still held; newest + 1 when empty. */
   get oldestSeq(): number {
-    return this.#newestSeq - this.#slots.length + 1
+    return this.#oldestSeq
+  }
+
+  /** The envelope at `seq`, if still held. */
+  at(seq: number): EventEnvelope | undefined {
+    if (seq < this.#oldestSeq || seq > this.#newestSeq) return undefined
+    return this.#slots[(seq - 1) % this.#capacity]
   }
 
   /** The held envelopes with seq above `seq`, oldest first. */
   after(seq: number): EventEnvelope[] {
+    return this.range(seq + 1, this.#newestSeq)
+  }
+
+  /** The held envelopes from `first` to `last`, oldest first. */
+  range(first: number, last: number): EventEnvelope[] {
     const result: EventEnvelope[] = []
-    for (let s = Math.max(seq + 1, this.oldestSeq); s <= this.#newestSeq; s++) {
+    for (let s = Math.max(first, this.#oldestSeq); s <= Math.min(last, this.#newestSeq); s++) {
       result.push(this.#slots[(s - 1) % this.#capacity] as EventEnvelope)
     }
     return result
+  }
+
+  #dropOldest(): void {
+    const index = (this.#oldestSeq - 1) % this.#capacity
+    this.#bytes -= this.#sizes[index] as number
+    this.#slots[index] = undefined
+    this.#oldestSeq += 1
   }
 }

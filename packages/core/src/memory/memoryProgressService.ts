@@ -1,4 +1,3 @@
-import { createEpoch } from '../epoch.js'
 import {
   CrawlClosedError,
   CrawlNotFoundError,
@@ -6,7 +5,12 @@ import {
   ServiceClosedError,
 } from '../errors.js'
 import type { EventEnvelope, ProgressInput } from '../events.js'
-import { ProgressServiceBase, type ResumePosition } from '../progressServiceBase.js'
+import {
+  type AppendOperation,
+  ProgressServiceBase,
+  type ResumePosition,
+} from '../progressServiceBase.js'
+import { createEpoch } from '../randomTokens.js'
 import type {
   EnvelopeHandler,
   ProgressServiceDiagnostics,
@@ -67,12 +71,13 @@ export class MemoryProgressService extends ProgressServiceBase {
     const existing = this.#find(crawlId)
     if (existing) return existing.toSnapshot()
     const now = this.#now()
+    const { historyLimit, historyMaxBytes, idleTtlSeconds } = this.#options
     const record = new CrawlRecord(
       crawlId,
       createEpoch(),
       now,
-      this.#options.historyLimit,
-      now + this.#options.idleTtlSeconds * 1000,
+      { limit: historyLimit, maxBytes: historyMaxBytes },
+      now + idleTtlSeconds * 1000,
     )
     this.#crawls.set(crawlId, record)
     this.#armExpiry(record)
@@ -88,7 +93,9 @@ export class MemoryProgressService extends ProgressServiceBase {
     this.#assertOpen()
     const record = this.#require(crawlId)
     const snapshot = record.toSnapshot()
-    const plan = planResume(snapshot, record.history.oldestSeq, position)
+    const stored =
+      position.afterSeq === undefined ? undefined : record.history.at(position.afterSeq)
+    const plan = planResume(snapshot, record.history.oldestSeq, position, stored?.tag)
 
     this.#subscriptionCount += 1
     const delivery = new OrderedDelivery({
@@ -125,12 +132,18 @@ export class MemoryProgressService extends ProgressServiceBase {
     return true
   }
 
-  protected async append(crawlId: string, inputs: ProgressInput[]): Promise<EventEnvelope[]> {
+  protected async append(
+    crawlId: string,
+    inputs: ProgressInput[],
+    operation: AppendOperation,
+  ): Promise<EventEnvelope[]> {
     this.#assertOpen()
     const record = this.#require(crawlId)
+    const applied = record.applied(operation.id)
+    if (applied) return applied
     if (record.terminal) throw new CrawlClosedError(crawlId)
     const ts = this.#now()
-    const envelopes = inputs.map((input) => record.append(input, ts))
+    const envelopes = record.apply(inputs, operation, ts)
     if (record.terminal) {
       record.expiresAt = ts + this.#options.ttlSeconds * 1000
       this.#armExpiry(record)

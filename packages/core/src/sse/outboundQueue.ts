@@ -129,6 +129,8 @@ export class OutboundQueue {
       seq: terminal ? envelope.seq - 1 : envelope.seq,
       crawlId: envelope.crawlId,
       ts: envelope.ts,
+      // The state after the newest envelope is that envelope's; before a terminal, no tag.
+      ...(!terminal && envelope.tag !== undefined ? { tag: envelope.tag } : {}),
       type: 'snapshot',
       totals: envelope.totals,
       status: envelope.type === 'snapshot' ? envelope.status : 'running',

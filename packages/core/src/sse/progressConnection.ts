@@ -156,7 +156,7 @@ export class ProgressConnection {
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
     try {
       this.#subscription = await this.#service.subscribe(this.#crawlId, this.#onEnvelope, {
-        ...(position ? { afterSeq: position.seq, epoch: position.epoch } : {}),
+        ...(position ? { afterSeq: position.seq, epoch: position.epoch, tag: position.tag } : {}),
         onError: this.#onSubscriptionError,
       })
     } catch (error) {

@@ -1,5 +1,4 @@
 import type { ProgressEnvelope } from '../events.js'
-import { EPOCH_PATTERN } from '../limits.js'
 
 /** The one place for SSE response headers. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -11,12 +10,21 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 const utf8 = new TextEncoder()
 
 /**
- * One envelope as one SSE message: `id: <epoch>:<seq>` and a single `data:` line. No `event:`
+ * An envelope's position: `<epoch>:<seq>:<tag>`, or `<epoch>:<seq>` when it has no tag. What a
+ * client sends back as Last-Event-ID.
+ */
+export function formatPosition(envelope: Pick<ProgressEnvelope, 'epoch' | 'seq' | 'tag'>): string {
+  const { epoch, seq, tag } = envelope
+  return tag === undefined ? `${epoch}:${seq}` : `${epoch}:${seq}:${tag}`
+}
+
+/**
+ * One envelope as one SSE message: `id: <position>` and a single `data:` line. No `event:`
  * field: every envelope is a default `message` event (a named `error` event would collide with
  * EventSource's own `error`). JSON.stringify escapes CR and LF, so the data is one line.
  */
 export function encodeEnvelope(envelope: ProgressEnvelope): Uint8Array {
-  return utf8.encode(`id: ${envelope.epoch}:${envelope.seq}\ndata: ${JSON.stringify(envelope)}\n\n`)
+  return utf8.encode(`id: ${formatPosition(envelope)}\ndata: ${JSON.stringify(envelope)}\n\n`)
 }
 
 /** A comment line (`: text`), ignored by every EventSource: heartbeats. */
@@ -34,17 +42,20 @@ export function encodeRetry(milliseconds: number): Uint8Array {
 export interface StreamPosition {
   epoch: string
   seq: number
+  /** Absent in a position from before tags existed: then only epoch and seq are checked. */
+  tag?: string
 }
 
+const POSITION_PATTERN = /^([a-z0-9]{1,32}):(\d{1,15})(?::([a-z0-9]{1,16}))?$/
+
 /**
- * Reads `<epoch>:<seq>` from a Last-Event-ID header or query parameter. Anything malformed is
- * treated as absent (undefined): the client then gets a fresh snapshot.
+ * Reads `<epoch>:<seq>:<tag>` (or `<epoch>:<seq>`) from a Last-Event-ID header or query
+ * parameter. Anything malformed is treated as absent (undefined): the client then gets a fresh
+ * snapshot.
  */
 export function parseLastEventId(value: string | null | undefined): StreamPosition | undefined {
-  if (!value || value.length > 64) return undefined
-  const separator = value.lastIndexOf(':')
-  const epoch = value.slice(0, separator)
-  const seqText = value.slice(separator + 1)
-  if (separator < 1 || !EPOCH_PATTERN.test(epoch) || !/^\d{1,15}$/.test(seqText)) return undefined
-  return { epoch, seq: Number(seqText) }
+  const match = value ? POSITION_PATTERN.exec(value) : null
+  if (!match) return undefined
+  const [, epoch, seq, tag] = match as unknown as [string, string, string, string | undefined]
+  return tag === undefined ? { epoch, seq: Number(seq) } : { epoch, seq: Number(seq), tag }
 }

@@ -20,6 +20,7 @@ export interface OrderedDeliveryOptions {
  */
 export class OrderedDelivery {
   #lastSeq: number
+  #lastTag: string | undefined
   #closed = false
   readonly #queue: ProgressEnvelope[] = []
   #draining = false
@@ -37,6 +38,11 @@ export class OrderedDelivery {
     return this.#lastSeq
   }
 
+  /** The tag of the event at lastSeq, when known: with it a re-read can check its identity. */
+  get lastTag(): string | undefined {
+    return this.#lastTag
+  }
+
   get closed(): boolean {
     return this.#closed
   }
@@ -52,6 +58,7 @@ export class OrderedDelivery {
       if (this.#lastSeq >= 0 && envelope.seq !== this.#lastSeq + 1) return 'gap'
     }
     this.#lastSeq = envelope.seq
+    this.#lastTag = envelope.tag
     this.#queue.push(envelope)
     this.#drain()
     return 'delivered'
@@ -61,8 +68,10 @@ export class OrderedDelivery {
    * Places the position before the first delivery: a replay that starts after `seq`. Once
    * anything was delivered the position only moves by delivery.
    */
-  seek(seq: number): void {
-    if (this.#lastSeq < 0) this.#lastSeq = seq
+  seek(seq: number, tag: string | undefined): void {
+    if (this.#lastSeq >= 0) return
+    this.#lastSeq = seq
+    this.#lastTag = tag
   }
 
   /**

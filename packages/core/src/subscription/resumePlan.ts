@@ -4,26 +4,36 @@ import type { OrderedDelivery } from './orderedDelivery.js'
 
 /** What a new subscription receives before live envelopes. */
 export type ResumePlan =
-  /** Replay the stored envelopes after `afterSeq`, in order. */
-  | { kind: 'replay'; afterSeq: number }
+  /** Replay the stored envelopes after `afterSeq` (whose event has tag `tag`), in order. */
+  | { kind: 'replay'; afterSeq: number; tag: string | undefined }
   /** Send a snapshot first (`resync` when it replaces a replay that history cannot serve). */
   | { kind: 'snapshot'; resync: boolean }
 
 /**
- * Decides between replay and snapshot, the same way for every backend.
+ * Decides between replay and snapshot, the same way for every backend. A position the store
+ * cannot vouch for gets a `resync` snapshot, never a silent skip: another epoch, a seq ahead of
+ * the store, a tag that differs from the stored event's at that seq (the store came back with
+ * older data and gave the seq to another event), or a tagged position history no longer holds.
  *
  * @param oldestSeq - the oldest seq history still holds (seq + 1 when history is empty)
+ * @param storedTag - the tag of the event the store holds at `options.afterSeq`, if it holds one
  */
 export function planResume(
   snapshot: ProgressSnapshot,
   oldestSeq: number,
-  options: Pick<SubscribeOptions, 'afterSeq' | 'epoch'>,
+  options: Pick<SubscribeOptions, 'afterSeq' | 'epoch' | 'tag'>,
+  storedTag: string | undefined,
 ): ResumePlan {
-  const { afterSeq, epoch } = options
+  const { afterSeq, epoch, tag } = options
   if (afterSeq === undefined) return { kind: 'snapshot', resync: false }
   if (epoch !== undefined && epoch !== snapshot.epoch) return { kind: 'snapshot', resync: true }
   if (afterSeq > snapshot.seq) return { kind: 'snapshot', resync: true }
-  if (afterSeq === snapshot.seq || afterSeq + 1 >= oldestSeq) return { kind: 'replay', afterSeq }
+  if (tag !== undefined && afterSeq > 0 && tag !== storedTag) {
+    return { kind: 'snapshot', resync: true }
+  }
+  if (afterSeq === snapshot.seq || afterSeq + 1 >= oldestSeq) {
+    return { kind: 'replay', afterSeq, tag: storedTag }
+  }
   return { kind: 'snapshot', resync: true }
 }
 
@@ -45,6 +55,8 @@ export function toSnapshotEnvelope(
     crawlId: snapshot.crawlId,
     ts,
     type: 'snapshot',
+    // Before a terminal the snapshot stands for seq - 1, whose tag the state does not keep.
+    ...(!isClosed && snapshot.tag !== undefined ? { tag: snapshot.tag } : {}),
     totals: { ...snapshot.totals },
     status: isClosed ? 'running' : snapshot.status,
     ...(resync ? { resync: true } : {}),
@@ -69,7 +81,7 @@ export function applyResume(
     const envelope = toSnapshotEnvelope(snapshot, plan.resync, now)
     delivery.offerAll(snapshot.terminal ? [envelope, snapshot.terminal] : [envelope])
   } else {
-    delivery.seek(plan.afterSeq)
+    delivery.seek(plan.afterSeq, plan.tag)
     delivery.offerAll(replay)
   }
   if (snapshot.terminal) delivery.close()

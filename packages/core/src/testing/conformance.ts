@@ -1,6 +1,7 @@
 import { describe } from 'vitest'
 import { type ConformanceTarget, createConformanceContext } from './conformance/context.js'
 import { registerLifecycleTests } from './conformance/lifecycleTests.js'
+import { registerOperationTests } from './conformance/operationTests.js'
 import { registerOrderingTests } from './conformance/orderingTests.js'
 import { registerResumeTests } from './conformance/resumeTests.js'
 import { registerTerminalTests } from './conformance/terminalTests.js'
@@ -9,7 +10,8 @@ import { registerValidationTests } from './conformance/validationTests.js'
 /**
  * Registers the ProgressService conformance suite with vitest. Every backend runs it, so none
  * can drift from the contract: seq order under concurrency, one terminal winner, exact totals,
- * validation with nothing written, replay and resync, TTLs and resource release.
+ * idempotent calls under operation ids, validation and bounds with nothing written, replay and
+ * resync (tags included), TTLs and resource release.
  *
  * @example
  * // memoryProgressService.conformance.test.ts
@@ -24,6 +26,7 @@ export function describeProgressServiceConformance(target: ConformanceTarget): v
     registerLifecycleTests(ctx)
     registerOrderingTests(ctx)
     registerTerminalTests(ctx)
+    registerOperationTests(ctx)
     registerResumeTests(ctx)
     registerValidationTests(ctx)
   })

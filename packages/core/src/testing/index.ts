@@ -5,6 +5,7 @@ export {
 } from './conformance/validationTests.js'
 export { describeProgressServiceConformance } from './conformance.js'
 export { EnvelopeRecorder } from './envelopeRecorder.js'
+export { forceGc } from './sse/forceGc.js'
 export { type ProgressHttpHarness, startProgressHttpServer } from './sse/httpHarness.js'
 export { SseTestClient } from './sse/sseTestClient.js'
 export { describeProgressStreamConformance } from './streamConformance.js'

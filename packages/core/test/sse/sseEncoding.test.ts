@@ -25,6 +25,10 @@ describe('SSE encoding', () => {
     expect(text(encodeEnvelope(envelope))).toBe(
       `id: k3f9x2:42\ndata: ${JSON.stringify(envelope)}\n\n`,
     )
+    const tagged = { ...envelope, tag: 'p0q1r2s3t4' }
+    expect(text(encodeEnvelope(tagged))).toBe(
+      `id: k3f9x2:42:p0q1r2s3t4\ndata: ${JSON.stringify(tagged)}\n\n`,
+    )
     expect(text(encodeEnvelope(envelope))).not.toMatch(/^event:/m)
     expect(text(encodeEnvelope(envelope)).split('\n')).toHaveLength(4)
   })
@@ -51,6 +55,11 @@ describe('SSE encoding', () => {
   it('parses Last-Event-ID and treats anything malformed as absent', () => {
     expect(parseLastEventId('k3f9x2:42')).toEqual({ epoch: 'k3f9x2', seq: 42 })
     expect(parseLastEventId('k3f9x2:0')).toEqual({ epoch: 'k3f9x2', seq: 0 })
+    expect(parseLastEventId('k3f9x2:42:p0q1r2s3t4')).toEqual({
+      epoch: 'k3f9x2',
+      seq: 42,
+      tag: 'p0q1r2s3t4',
+    })
     for (const bad of [
       null,
       undefined,
@@ -61,7 +70,10 @@ describe('SSE encoding', () => {
       'k3f9x2:-1',
       'k3f9x2:1.5',
       'K3F9:1',
-      'k3f9x2:42:1',
+      'k3f9x2:42:',
+      'k3f9x2:42:a:b',
+      'k3f9x2:42:ABC',
+      `k3f9x2:42:${'a'.repeat(17)}`,
       'a b:1',
       'k3f9x2:9999999999999999',
       `${'a'.repeat(70)}:1`,

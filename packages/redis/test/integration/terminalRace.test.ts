@@ -55,7 +55,7 @@ it('50 workers racing complete()/fail(): one winner, one terminal stream entry, 
   }
 
   const stored = await scanPrefix(redis, prefix)
-  expect(stored.sort()).toEqual([keys.events, keys.state].sort())
+  expect(stored.sort()).toEqual([keys.events, keys.operations, keys.state].sort())
   for (const key of stored) {
     const ttl = await redis.ttl(key)
     expect(ttl).toBeGreaterThan(ttlSeconds - 30)

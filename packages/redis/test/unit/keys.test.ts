@@ -8,6 +8,7 @@ describe('createKeyBuilder', () => {
     expect(keys).toEqual({
       state: 'app:progress:{crawl-1}:state',
       events: 'app:progress:{crawl-1}:events',
+      operations: 'app:progress:{crawl-1}:ops',
       channel: 'app:progress:{crawl-1}',
     })
   })

@@ -34,6 +34,7 @@ function storeWithHistory(history: EventEnvelope[], reads: number[]) {
       },
       oldestSeq: history[0]?.seq ?? seq + 1,
       envelopes: history.filter((e) => e.seq > afterSeq),
+      storedTag: history.find((e) => e.seq === afterSeq)?.tag,
     }
   }
   return { read } as unknown as CrawlStore

@@ -118,7 +118,7 @@ export function registerResumeTests(ctx: ConformanceContext): void {
         const service = await ctx.service({ historyLimit })
         const crawlId = ctx.crawlId('resync')
         const { epoch } = await service.start(crawlId)
-        // Far beyond the limit, so that approximate trimming (Redis MAXLEN ~) has trimmed too.
+        // Far beyond the limit.
         for (let batch = 0; batch < 10; batch++) {
           await service.publishBatch(
             crawlId,
@@ -161,6 +161,75 @@ export function registerResumeTests(ctx: ConformanceContext): void {
             { type: 'progress', seq: 3 },
           ])
         }
+      },
+      ctx.timeoutMs,
+    )
+
+    it(
+      'checks a tagged position against the stored event: another tag gets a resync snapshot',
+      async () => {
+        const service = await ctx.service()
+        const crawlId = ctx.crawlId('tag')
+        const { epoch } = await service.start(crawlId)
+        const [, second] = await service.publishBatch(crawlId, [progress(), progress()])
+        const third = await service.publish(crawlId, progress())
+        const tag = second?.tag as string
+        expect(tag).toMatch(/^[a-z0-9]{10}$/)
+        expect(third.tag).not.toBe(tag)
+
+        const matching = new EnvelopeRecorder()
+        await service.subscribe(
+          crawlId,
+          matching.handler,
+          matching.options({ afterSeq: 2, epoch, tag }),
+        )
+        const untagged = new EnvelopeRecorder()
+        await service.subscribe(crawlId, untagged.handler, untagged.options({ afterSeq: 2, epoch }))
+        // What a client holds after the store lost seq 2 and gave it to another event.
+        const other = new EnvelopeRecorder()
+        const otherTag = tag === 'aaaaaaaaaa' ? 'bbbbbbbbbb' : 'aaaaaaaaaa'
+        await service.subscribe(
+          crawlId,
+          other.handler,
+          other.options({ afterSeq: 2, epoch, tag: otherTag }),
+        )
+        await service.increment(crawlId, { processed: 1 })
+        for (const r of [matching, untagged, other]) await r.waitForSeq(4)
+        expect(matching.envelopes.map((e) => [e.type, e.seq])).toEqual([
+          ['progress', 3],
+          ['progress', 4],
+        ])
+        expect(untagged.envelopes).toEqual(matching.envelopes)
+        expect(other.envelopes).toMatchObject([
+          { type: 'snapshot', resync: true, seq: 3, tag: third.tag, totals: { processed: 3 } },
+          { type: 'progress', seq: 4 },
+        ])
+      },
+      ctx.timeoutMs,
+    )
+
+    it(
+      'bounds history in bytes: a position beyond historyMaxBytes gets a resync snapshot',
+      async () => {
+        const historyMaxBytes = 1024 * 1024
+        const service = await ctx.service({ historyMaxBytes })
+        const crawlId = ctx.crawlId('history-bytes')
+        const { epoch } = await service.start(crawlId)
+        const urls = Array.from({ length: 60 }, (_, i) => `https://a/${i}-`.padEnd(1_000, 'x'))
+        // 40 envelopes of ~60 KiB: about 2.4 MiB, of which history keeps at most 1 MiB.
+        for (let i = 0; i < 40; i++) await service.publish(crawlId, { type: 'discovery', urls })
+        const old = new EnvelopeRecorder()
+        await service.subscribe(crawlId, old.handler, old.options({ afterSeq: 5, epoch }))
+        const recent = new EnvelopeRecorder()
+        await service.subscribe(crawlId, recent.handler, recent.options({ afterSeq: 36, epoch }))
+        await service.increment(crawlId, { processed: 1 })
+        await old.waitForSeq(41)
+        await recent.waitForSeq(41)
+        expect(old.envelopes.map((e) => [e.type, e.seq])).toEqual([
+          ['snapshot', 40],
+          ['progress', 41],
+        ])
+        expect(recent.seqs).toEqual([37, 38, 39, 40, 41])
       },
       ctx.timeoutMs,
     )

@@ -164,6 +164,94 @@ export function registerValidationTests(ctx: ConformanceContext): void {
     )
 
     it(
+      'refuses a call that would take a total past Number.MAX_SAFE_INTEGER: whole, before any write',
+      async () => {
+        const service = await ctx.service()
+        const crawlId = ctx.crawlId('overflow')
+        await service.start(crawlId)
+        await service.increment(crawlId, { processed: Number.MAX_SAFE_INTEGER - 1 })
+        await expectNothingWritten(ctx, service, crawlId, async () => {
+          await expect(service.increment(crawlId, { processed: 2 })).rejects.toMatchObject({
+            code: 'invalid-input',
+            field: 'totals.processed',
+          })
+          // The first two inputs fit; the third does not: none of them is applied.
+          const batch = [
+            { type: 'discovery' as const, urls: ['https://a'] },
+            { type: 'progress' as const, delta: { processed: 1 } },
+            { type: 'progress' as const, delta: { processed: 1, failed: 1 } },
+          ]
+          await expect(service.publishBatch(crawlId, batch)).rejects.toMatchObject({
+            field: 'totals.processed',
+          })
+          // Each delta is a safe integer; their sum is not.
+          const twice = { type: 'progress' as const, delta: { failed: Number.MAX_SAFE_INTEGER } }
+          await expect(service.publishBatch(crawlId, [twice, twice])).rejects.toMatchObject({
+            field: 'totals.failed',
+          })
+        })
+        const last = await service.increment(crawlId, { processed: 1 })
+        expect(last.processed).toBe(Number.MAX_SAFE_INTEGER)
+        expect((await service.getSnapshot(crawlId))?.seq).toBe(2)
+      },
+      ctx.timeoutMs,
+    )
+
+    it(
+      'bounds one envelope and one call in bytes, before any write',
+      async () => {
+        const service = await ctx.service()
+        const crawlId = ctx.crawlId('bytes')
+        await service.start(crawlId)
+        // 100 urls of 1,000 characters: within the count and length limits, over 64 KiB of JSON.
+        const urls = (n: number, length: number) =>
+          Array.from({ length: n }, (_, i) => `https://a/${i}-`.padEnd(length, 'x'))
+        const heavy = (n: number) =>
+          Array.from({ length: n }, () => ({ type: 'discovery' as const, urls: urls(60, 1_000) }))
+        await expectNothingWritten(ctx, service, crawlId, async () => {
+          await expect(
+            service.publish(crawlId, { type: 'discovery', urls: urls(100, 1_000) }),
+          ).rejects.toMatchObject({ code: 'invalid-input', field: 'urls' })
+          await expect(
+            service.publishBatch(crawlId, [
+              { type: 'progress', delta: {} },
+              { type: 'discovery', urls: urls(100, 1_000) },
+            ]),
+          ).rejects.toMatchObject({ field: 'inputs.1.urls' })
+          // 20 inputs of ~60 KiB each: every envelope fits, the call (~1.2 MiB) does not.
+          await expect(service.publishBatch(crawlId, heavy(20))).rejects.toMatchObject({
+            field: 'inputs',
+          })
+        })
+        // Fewer of them in one call stay within the limit.
+        expect(await service.publishBatch(crawlId, heavy(16))).toHaveLength(16)
+        expect((await service.getSnapshot(crawlId))?.totals.discovered).toBe(16 * 60)
+      },
+      ctx.timeoutMs,
+    )
+
+    it(
+      'rejects a handler or onError that is not a function before subscribing',
+      async () => {
+        const service = await ctx.service()
+        const crawlId = ctx.crawlId('handler')
+        await service.start(crawlId)
+        await expect(service.subscribe(crawlId, 42 as never)).rejects.toMatchObject({
+          code: 'invalid-input',
+          field: 'handler',
+        })
+        await expect(
+          service.subscribe(crawlId, () => {}, { onError: 'log' as never }),
+        ).rejects.toMatchObject({ field: 'options.onError' })
+        expect(service.diagnostics().subscriptions).toBe(0)
+        // Nothing is left to fail later: the crawl goes on and ends normally.
+        await service.increment(crawlId, { processed: 1 })
+        expect(await service.complete(crawlId)).toBe(true)
+      },
+      ctx.timeoutMs,
+    )
+
+    it(
       'accepts inputs exactly at the bounds',
       async () => {
         const service = await ctx.service()

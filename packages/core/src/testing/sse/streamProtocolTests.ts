@@ -34,7 +34,11 @@ export function registerStreamProtocolTests(ctx: StreamContext): void {
         ['discovery', 2],
         ['complete', 3],
       ])
-      expect(client.ids).toEqual([`${epoch}:1`, `${epoch}:2`, `${epoch}:3`])
+      // Each id is the envelope's position, tag included: what Last-Event-ID sends back.
+      expect(client.ids).toEqual(
+        client.envelopes.map((e) => `${epoch}:${e.seq}:${e.tag as string}`),
+      )
+      expect(client.envelopes.every((e) => /^[a-z0-9]{10}$/.test(e.tag as string))).toBe(true)
       expect(harness.streams.diagnostics()).toEqual({ connections: 0, timers: 0, queuedBytes: 0 })
     })
 

@@ -1,0 +1,141 @@
+--[[
+  Appends one call's events (one input or a batch) to a running crawl, atomically and at most
+  once per operation id: check the status and the totals, assign seqs, append to history, trim
+  history to its bounds, publish. A terminal input (last of its batch) closes the crawl: the
+  status check makes exactly one caller win, and every key of the crawl gets the final TTL.
+
+  A call repeated under the same operation id (a command the client re-sent after a lost reply,
+  a worker's retry) writes nothing and gets the envelopes of the call that applied it. An id is
+  remembered while the stream holds the last entry of its call, which names it (field `o`).
+
+  Payloads arrive as JSON fragments that the caller validated and serialized; they are spliced
+  into the envelope verbatim, never decoded, so cjson cannot turn [] into {} or round numbers.
+
+  KEYS[1]  state hash       <prefix>:{<crawlId>}:state
+  KEYS[2]  event stream     <prefix>:{<crawlId>}:events
+  KEYS[3]  operations hash  <prefix>:{<crawlId>}:ops   operation id -> "<firstSeq>-<lastSeq>"
+  KEYS[4]  channel          <prefix>:{<crawlId>}  (same hash tag, so one slot on a cluster)
+
+  ARGV[1]  crawlId          validated: letters, digits and _ - . : only (safe inside JSON)
+  ARGV[2]  idleTtlSeconds   refreshed on every event while running
+  ARGV[3]  ttlSeconds       set on every key after the terminal event
+  ARGV[4]  historyLimit     most entries the stream keeps
+  ARGV[5]  historyMaxBytes  most bytes of envelope JSON the stream keeps (the newest entry stays)
+  ARGV[6]  publish command  PUBLISH, or SPUBLISH on a cluster
+  ARGV[7]  operation id     the same for every attempt of one call
+  ARGV[8]  tag              random per call, [a-z0-9] only (safe inside JSON)
+  ARGV[9…] per input, five values: type, +discovered, +processed, +failed, payload fragment
+           (the fragment is `"urls":[…]`, `"delta":{…}`, `"stats":{…}` or `"error":{…}`)
+
+  Returns  { 1, envelopeJson, … } the call's envelopes, in seq order (for a repeated operation
+           id: those of the call that applied it which the stream still holds; nothing written)
+           { -1 } the crawl does not exist (never started, cleaned up, expired): nothing written
+           { -2 } the crawl is closed (completed or failed): nothing written
+           { -3, counter } a total would pass 2^53 - 1: nothing written
+]]
+local rcall = redis.call
+local state, events, operations, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local crawlId, publishCommand, operationId, tag = ARGV[1], ARGV[6], ARGV[7], ARGV[8]
+local historyLimit, historyMaxBytes = tonumber(ARGV[4]), tonumber(ARGV[5])
+
+local current = rcall('HMGET', state,
+  'status', 'epoch', 'seq', 'discovered', 'processed', 'failed', 'hbytes')
+local status = current[1]
+if not status then return { -1 } end
+
+local applied = rcall('HGET', operations, operationId)
+if applied then
+  local first, last = string.match(applied, '^(%d+)-(%d+)$')
+  local result = { 1 }
+  for _, entry in ipairs(rcall('XRANGE', events, first .. '-0', last .. '-0')) do
+    result[#result + 1] = entry[2][2]
+  end
+  return result
+end
+if status ~= 'running' then return { -2 } end
+
+-- All or nothing: refuse the call before any write if a total would stop being exact.
+local MAX_TOTAL = 9007199254740991
+local counters = { 'discovered', 'processed', 'failed' }
+local start = { tonumber(current[4]), tonumber(current[5]), tonumber(current[6]) }
+local check = { start[1], start[2], start[3] }
+for i = 9, #ARGV, 5 do
+  for c = 1, 3 do
+    local amount = tonumber(ARGV[i + c])
+    if amount > MAX_TOTAL - check[c] then return { -3, counters[c] } end
+    check[c] = check[c] + amount
+  end
+end
+
+local time = rcall('TIME')
+local now = string.format('%d', time[1] * 1000 + math.floor(time[2] / 1000))
+local head = '{"v":1,"epoch":"' .. current[2] .. '","seq":'
+local middle = ',"crawlId":"' .. crawlId .. '","ts":' .. now .. ',"tag":"' .. tag .. '","type":"'
+local totals = start
+local seq = tonumber(current[3])
+local firstSeq = seq + 1
+local added = 0
+local result = { 1 }
+local terminal, terminalStatus = nil, nil
+for i = 9, #ARGV, 5 do
+  for c = 1, 3 do totals[c] = totals[c] + tonumber(ARGV[i + c]) end
+  seq = seq + 1
+  local id = string.format('%d-0', seq)
+  local envelope = head .. string.format('%d', seq) .. middle .. ARGV[i] ..
+    '","totals":{"discovered":' .. string.format('%d', totals[1]) ..
+    ',"processed":' .. string.format('%d', totals[2]) ..
+    ',"failed":' .. string.format('%d', totals[3]) .. '},' .. ARGV[i + 4] .. '}'
+  if i + 5 > #ARGV then
+    rcall('XADD', events, id, 'e', envelope, 'o', operationId)
+  else
+    rcall('XADD', events, id, 'e', envelope)
+  end
+  added = added + #envelope
+  result[#result + 1] = envelope
+  if ARGV[i] == 'complete' then terminal, terminalStatus = envelope, 'completed' end
+  if ARGV[i] == 'error' then terminal, terminalStatus = envelope, 'failed' end
+end
+rcall('HSET', operations, operationId, string.format('%d-%d', firstSeq, seq))
+
+-- One message per call: a JSON array of the new envelopes, in seq order.
+rcall(publishCommand, channel, '[' .. table.concat(result, ',', 2) .. ']')
+
+-- Trim history to historyLimit entries and historyMaxBytes, oldest first, forgetting the
+-- operation ids whose last entry goes. The newest entry always stays.
+local held = rcall('XLEN', events)
+local bytes = math.max(tonumber(current[7]) or 0, 0) + added
+if held > historyLimit or bytes > historyMaxBytes then
+  local from, count, keepFrom = '-', math.max(held - historyLimit, 1) + 1, nil
+  while not keepFrom do
+    local entries = rcall('XRANGE', events, from, '+', 'COUNT', string.format('%d', count))
+    if #entries == 0 then break end
+    for _, entry in ipairs(entries) do
+      if held == 1 or (held <= historyLimit and bytes <= historyMaxBytes) then
+        keepFrom = entry[1]
+        break
+      end
+      local fields = entry[2]
+      held = held - 1
+      bytes = bytes - #fields[2]
+      if fields[4] then rcall('HDEL', operations, fields[4]) end
+      from = '(' .. entry[1]
+    end
+    count = count * 2
+  end
+  if keepFrom then rcall('XTRIM', events, 'MINID', keepFrom) end
+end
+
+-- Numbers as %d text: a Lua number passed to a command may be written in exponent form.
+rcall('HSET', state, 'seq', string.format('%d', seq),
+  'discovered', string.format('%d', totals[1]), 'processed', string.format('%d', totals[2]),
+  'failed', string.format('%d', totals[3]), 'hbytes', string.format('%d', math.max(bytes, 0)),
+  'tag', tag, 'updatedAt', now)
+local lifetime = ARGV[2]
+if terminal then
+  rcall('HSET', state, 'status', terminalStatus, 'terminal', terminal)
+  lifetime = ARGV[3]
+end
+rcall('EXPIRE', state, lifetime)
+rcall('EXPIRE', events, lifetime)
+rcall('EXPIRE', operations, lifetime)
+return result

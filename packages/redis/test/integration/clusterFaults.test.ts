@@ -1,0 +1,91 @@
+import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import { Cluster } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
+import { waitForRedisSubscribers } from '../support/pubsubChecks.js'
+import { startRedisCluster } from '../support/redisServer.js'
+import { expectEverySeqOnce } from '../support/streamChecks.js'
+import { uniquePrefix } from '../support/testPrefix.js'
+
+// A 3-master cluster of this file's own: its sharded subscriber connections are cut on purpose.
+let cluster: Awaited<ReturnType<typeof startRedisCluster>>
+let redis: Cluster
+const prefix = uniquePrefix('cluster-faults')
+const keysOf = createKeyBuilder(prefix)
+const connectionErrors: Error[] = []
+
+beforeAll(async () => {
+  cluster = await startRedisCluster(3)
+  redis = new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]?.port as number }])
+  redis.on('error', (error) => void connectionErrors.push(error))
+  await new Promise<void>((resolve, reject) => {
+    redis.once('ready', resolve)
+    redis.once('error', reject)
+  })
+}, 60_000)
+
+afterAll(async () => {
+  await redis?.quit()
+  await cluster?.stop()
+})
+
+/** CLIENT KILL TYPE pubsub on every master: every shard's subscriber connection is cut. */
+async function killPubsubOnEveryMaster(): Promise<number> {
+  const killed = await Promise.all(
+    redis.nodes('master').map((node) => node.client('KILL', 'TYPE', 'pubsub')),
+  )
+  return killed.reduce((sum: number, count) => sum + Number(count), 0)
+}
+
+describe('sharded subscribers under faults (3-master cluster)', () => {
+  it('re-reads every crawl after every shard subscriber is cut: 12 of 12 see the last event and the terminal, 3 times over', async () => {
+    const service = new RedisProgressService({
+      redis,
+      prefix,
+      onConnectionError: (error) => void connectionErrors.push(error),
+    })
+    for (let round = 0; round < 3; round++) {
+      const ids = Array.from({ length: 12 }, (_, i) => `shard-cut-${round}-${i}`)
+      const recorders = new Map<string, EnvelopeRecorder>()
+      for (const id of ids) {
+        await service.start(id)
+        await service.increment(id, { processed: 1 })
+        const recorder = new EnvelopeRecorder()
+        await service.subscribe(id, recorder.handler, recorder.options({ afterSeq: 0 }))
+        recorders.set(id, recorder)
+      }
+      for (const id of ids) await waitForRedisSubscribers(redis, keysOf(id).channel, 1)
+      // The 12 crawls spread over the 3 masters: every master holds subscriptions to cut.
+      expect(await killPubsubOnEveryMaster()).toBe(3)
+      // Published at once, while the shard subscribers are being replaced.
+      for (const id of ids) {
+        await service.increment(id, { processed: 1 })
+        expect(await service.complete(id, { round })).toBe(true)
+      }
+      const received = await Promise.allSettled(
+        ids.map((id) => recorders.get(id)?.waitForTerminal(8_000)),
+      )
+      const missing = ids.filter((_, i) => received[i]?.status === 'rejected')
+      expect(missing).toEqual([])
+      for (const recorder of recorders.values()) {
+        expectEverySeqOnce(recorder, 3)
+        expect(recorder.errors).toEqual([])
+      }
+      // Each subscription ended with its terminal envelope; Redis holds none of them any more.
+      for (const id of ids) await waitForRedisSubscribers(redis, keysOf(id).channel, 0)
+      expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
+    }
+    await service.close()
+  }, 90_000)
+
+  it('drops the sharded subscription in Redis when the last subscriber of a crawl leaves', async () => {
+    const service = new RedisProgressService({ redis, prefix })
+    const ids = ['leave-a', 'leave-b', 'leave-c', 'leave-d']
+    for (const id of ids) await service.start(id)
+    const subscriptions = await Promise.all(ids.map((id) => service.subscribe(id, () => {})))
+    for (const id of ids) await waitForRedisSubscribers(redis, keysOf(id).channel, 1)
+    for (const subscription of subscriptions) await subscription.unsubscribe()
+    for (const id of ids) await waitForRedisSubscribers(redis, keysOf(id).channel, 0)
+    await service.close()
+  })
+})
