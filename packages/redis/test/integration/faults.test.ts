@@ -18,6 +18,10 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.stop()))
 })
 
+// History holds every event of these tests: what an outage may cost is then never a resync
+// (ioredis 6 waits 50 to 250 ms before a reconnect, ioredis 5 50 ms), so any gap is a loss.
+const historyLimit = 10_000
+
 async function ownRedis(extraArgs: string[] = []) {
   const server = await startRedisServer(extraArgs)
   servers.push(server)
@@ -47,10 +51,10 @@ describe('faults (each on its own redis-server)', () => {
   it('loses nothing when CLIENT KILL TYPE pubsub hits while 5 workers publish 2,000 events', async () => {
     const { open } = await ownRedis()
     const admin = open()
-    const publisher = new RedisProgressService({ redis: open(), onConnectionError })
+    const publisher = new RedisProgressService({ redis: open(), onConnectionError, historyLimit })
     const services = [
-      new RedisProgressService({ redis: open(), onConnectionError }),
-      new RedisProgressService({ redis: open(), onConnectionError }),
+      new RedisProgressService({ redis: open(), onConnectionError, historyLimit }),
+      new RedisProgressService({ redis: open(), onConnectionError, historyLimit }),
     ]
     const crawlId = 'client-kill'
     await publisher.start(crawlId)
@@ -93,10 +97,10 @@ describe('faults (each on its own redis-server)', () => {
 
   it('carries on across a Redis restart mid-stream (appendonly yes): every seq once, exact totals', async () => {
     const { server, open } = await ownRedis(['--appendonly', 'yes'])
-    const publisher = new RedisProgressService({ redis: open(), onConnectionError })
+    const publisher = new RedisProgressService({ redis: open(), onConnectionError, historyLimit })
     const services = [
-      new RedisProgressService({ redis: open(), onConnectionError }),
-      new RedisProgressService({ redis: open(), onConnectionError }),
+      new RedisProgressService({ redis: open(), onConnectionError, historyLimit }),
+      new RedisProgressService({ redis: open(), onConnectionError, historyLimit }),
     ]
     const crawlId = 'restart'
     const { epoch } = await publisher.start(crawlId)

@@ -124,6 +124,30 @@ describe('shared subscriber', () => {
     expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
   })
 
+  it('ends every subscription with backend-failure when ioredis stops reconnecting', async () => {
+    const { server, open } = await redisServers.start()
+    // Two reconnect attempts, then ioredis gives up: the connection ends for good.
+    const redis = open({ retryStrategy: (attempt) => (attempt > 2 ? null : 20) })
+    const service = new RedisProgressService({
+      redis,
+      onConnectionError: redisServers.onConnectionError,
+    })
+    await service.start('gives-up')
+    const recorders = [new EnvelopeRecorder(), new EnvelopeRecorder()]
+    for (const recorder of recorders) {
+      await service.subscribe('gives-up', recorder.handler, recorder.options())
+    }
+    await server.halt()
+    for (const recorder of recorders) {
+      await recorder.waitForError()
+      expect(recorder.errors).toMatchObject([
+        { code: 'backend-failure', message: expect.stringContaining('stopped reconnecting') },
+      ])
+    }
+    expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
+    await service.close()
+  })
+
   it('keeps the heap flat over 50,000 subscribe/unsubscribe cycles', async () => {
     const { open } = await redisServers.start()
     const service = new RedisProgressService({ redis: open() })
