@@ -17,7 +17,7 @@ export interface SubscribeProgressOptions {
   fetch?: typeof fetch
   /** Aborting it closes the subscription. */
   signal?: AbortSignal
-  /** Resume after this `<epoch>:<seq>` instead of starting with a snapshot. */
+  /** Resume after this position (an SSE id: `<epoch>:<seq>:<tag>`), not from a snapshot. */
   lastEventId?: string
   backoff?: BackoffOptions
   /** No byte for this long → the connection is dead (half-open): reconnect. Default 45,000. */

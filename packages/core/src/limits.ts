@@ -41,7 +41,7 @@ export const MAX_TOTAL = Number.MAX_SAFE_INTEGER
 /** Crawl ids are safe in Redis keys ({hash tags}), URL paths and log lines. */
 export const CRAWL_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/
 
-/** Epochs are short lowercase base-36 tokens, so `<epoch>:<seq>` parses without ambiguity. */
+/** Epochs are short lowercase base-36 tokens, so `<epoch>:<seq>:<tag>` parses without ambiguity. */
 export const EPOCH_PATTERN = /^[a-z0-9]{1,32}$/
 
 /** Event tags, the third part of a position (`<epoch>:<seq>:<tag>`): lowercase base-36. */

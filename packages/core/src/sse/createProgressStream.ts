@@ -12,7 +12,7 @@ import {
 import { encodeEnvelope, parseLastEventId } from './sseEncoding.js'
 
 export interface CreateProgressStreamOptions extends ProgressStreamTuning {
-  /** `<epoch>:<seq>` to resume after; malformed or absent → a snapshot first. */
+  /** The position to resume after (`<epoch>:<seq>:<tag>`); malformed or absent: snapshot. */
   lastEventId?: string | null
   /** Aborting it ends the stream and releases the subscription. */
   signal?: AbortSignal

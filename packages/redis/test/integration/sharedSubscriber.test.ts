@@ -148,6 +148,17 @@ describe('shared subscriber', () => {
     await service.close()
   })
 
+  it('connects its subscriber connection itself when the caller made theirs with lazyConnect', async () => {
+    const { open } = await redisServers.start()
+    const service = new RedisProgressService({ redis: open({ lazyConnect: true }) })
+    await service.start('lazy')
+    const recorder = new EnvelopeRecorder()
+    await service.subscribe('lazy', recorder.handler, recorder.options())
+    await service.increment('lazy', { processed: 1 })
+    await recorder.waitForSeq(1)
+    await service.close()
+  })
+
   it('keeps the heap flat over 50,000 subscribe/unsubscribe cycles', async () => {
     const { open } = await redisServers.start()
     const service = new RedisProgressService({ redis: open() })
