@@ -106,8 +106,9 @@ const envelopeBase = {
   crawlId: crawlIdSchema,
   ts: z.int().nonnegative(),
   /**
-   * Random per publishing call. A store restored from older data can hand the same epoch and seq
-   * to another event; the tag tells them apart. Absent on envelopes stored before tags existed,
+   * The event's own tag, derived from its call's random tag (and, on Redis, from the tag before
+   * it). A store restored from older data can hand the same epoch and seq to another event; the
+   * tag tells them apart. Absent on envelopes stored before tags existed,
    * and on a snapshot that stands for no single event (seq 0, or just before a terminal).
    */
   tag: tagSchema.optional(),

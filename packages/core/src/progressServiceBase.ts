@@ -1,11 +1,12 @@
-import { CrawlClosedError, type ProgressError } from './errors.js'
-import type {
-  CompleteStats,
-  EventEnvelope,
-  ProgressDelta,
-  ProgressErrorInfo,
-  ProgressInput,
-  ProgressTotals,
+import { CrawlClosedError, type ProgressError, ProgressValidationError } from './errors.js'
+import {
+  type CompleteStats,
+  type EventEnvelope,
+  isTerminalEnvelope,
+  type ProgressDelta,
+  type ProgressErrorInfo,
+  type ProgressInput,
+  type ProgressTotals,
 } from './events.js'
 import { createEventTag, createOperationId } from './randomTokens.js'
 import type {
@@ -41,7 +42,7 @@ export interface ResumePosition {
 export interface AppendOperation {
   /** The caller's operation id, or one made for this call (never per attempt). */
   id: string
-  /** The tag of every envelope this call makes. */
+  /** The call's random tag; each envelope's tag derives from it and the envelope's place. */
   tag: string
   /** Per input, the most bytes of JSON its envelope can take. */
   sizes: readonly number[]
@@ -141,13 +142,22 @@ export abstract class ProgressServiceBase implements ProgressService {
     options: PublishOptions | undefined,
   ): Promise<boolean> {
     const inputs = [input]
+    let envelopes: EventEnvelope[]
     try {
-      await this.append(crawlId, inputs, operation(crawlId, inputs, options, topLevel))
-      return true
+      envelopes = await this.append(crawlId, inputs, operation(crawlId, inputs, options, topLevel))
     } catch (error) {
       if (error instanceof CrawlClosedError) return false
       throw error
     }
+    const last = envelopes.at(-1)
+    if (last && isTerminalEnvelope(last)) return true
+    // The id belongs to an earlier call that did not close the crawl: this one did nothing.
+    throw new ProgressValidationError([
+      {
+        path: 'options.operationId',
+        message: 'was used by an earlier call that did not close the crawl',
+      },
+    ])
   }
 
   protected abstract startCrawl(crawlId: string): Promise<ProgressSnapshot>

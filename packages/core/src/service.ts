@@ -38,9 +38,11 @@ export interface PublishOptions {
    * applied once. Pass your own (for example `${jobId}:${page}`) to make a worker's retry after
    * a crash safe too. 1 to 128 printable ASCII characters, no spaces.
    *
-   * A crawl remembers an operation id as long as its history holds the first envelope of that
+   * A crawl remembers an operation id as long as its history holds the last envelope of that
    * call (at least the last `historyLimit` events, within `historyMaxBytes`) and, for the call
-   * that closed it, until the crawl's state expires. An id older than that is applied again.
+   * that closed it, until the crawl's state expires. An id older than that is applied again. An
+   * id that an earlier call used without closing the crawl makes complete() and fail() throw
+   * ProgressValidationError (`options.operationId`).
    */
   operationId?: string
 }

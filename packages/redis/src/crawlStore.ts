@@ -18,6 +18,7 @@ export type PublishOutcome =
   | { kind: 'not-found' }
   | { kind: 'closed' }
   | { kind: 'overflow'; counter: string }
+  | { kind: 'forgotten' }
 
 /** A consistent read of a crawl: its state and the history after a seq, taken atomically. */
 export interface CrawlRead {
@@ -87,6 +88,7 @@ export class CrawlStore {
     if (code === -1) return { kind: 'not-found' }
     if (code === -2) return { kind: 'closed' }
     if (code === -3) return { kind: 'overflow', counter: values[0] as string }
+    if (code === -4) return { kind: 'forgotten' }
     return { kind: 'published', envelopes: values.map((e) => JSON.parse(e) as EventEnvelope) }
   }
 

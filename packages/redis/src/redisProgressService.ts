@@ -13,6 +13,7 @@ import {
   type ProgressServiceOptions,
   type ProgressSnapshot,
   type ProgressSubscription,
+  ProgressValidationError,
   type ResumePosition,
   resolveServiceOptions,
   ServiceClosedError,
@@ -57,6 +58,7 @@ export class RedisProgressService extends ProgressServiceBase {
   readonly #subscriber: SharedSubscriber
   readonly #subscriptions = new Set<RedisSubscription>()
   readonly #reportConnectionError: (error: ProgressBackendError) => void
+  readonly #subscribeTimeoutMs: number
   #closed = false
 
   constructor(options: RedisProgressServiceOptions) {
@@ -65,10 +67,11 @@ export class RedisProgressService extends ProgressServiceBase {
     this.#keys = createKeyBuilder(prefix)
     this.#store = new CrawlStore(redis, resolveServiceOptions(serviceOptions))
     this.#reportConnectionError = onConnectionError ?? ((error) => console.warn(error.message))
+    this.#subscribeTimeoutMs = parseSubscribeTimeout(subscribeTimeoutMs)
     this.#subscriber = new SharedSubscriber(redis, {
       onConnectionError: (cause) =>
         this.#reportConnectionError(new ProgressBackendError('the subscriber connection', cause)),
-      subscribeTimeoutMs: subscribeTimeoutMs ?? 10_000,
+      subscribeTimeoutMs: this.#subscribeTimeoutMs,
     })
   }
 
@@ -80,10 +83,12 @@ export class RedisProgressService extends ProgressServiceBase {
   }
 
   diagnostics(): ProgressServiceDiagnostics {
+    let retrying = 0
+    for (const subscription of this.#subscriptions) if (subscription.isRetrying) retrying += 1
     return {
       crawls: this.#subscriber.channelCount,
       subscriptions: this.#subscriptions.size,
-      timers: this.#subscriber.timerCount,
+      timers: this.#subscriber.timerCount + retrying,
     }
   }
 
@@ -102,6 +107,10 @@ export class RedisProgressService extends ProgressServiceBase {
     if (outcome.kind === 'not-found') throw new CrawlNotFoundError(crawlId)
     if (outcome.kind === 'closed') throw new CrawlClosedError(crawlId)
     if (outcome.kind === 'overflow') throw totalsOverflowError(outcome.counter)
+    if (outcome.kind === 'forgotten') {
+      const reason = `operation "${operation.id}" was applied, but history no longer holds its envelopes`
+      throw new ProgressBackendError('publish', new Error(reason))
+    }
     return outcome.envelopes
   }
 
@@ -119,6 +128,7 @@ export class RedisProgressService extends ProgressServiceBase {
       store: this.#store,
       handler,
       onError,
+      retryReadsForMs: this.#subscribeTimeoutMs,
       onClosed: (closed) => {
         this.#subscriptions.delete(closed)
         this.#subscriber.remove(keys.channel, closed)
@@ -134,6 +144,8 @@ export class RedisProgressService extends ProgressServiceBase {
     } catch (error) {
       await subscription.unsubscribe()
       if (this.#closed) throw new ServiceClosedError()
+      // Ended while opening (the crawl cleaned up, say): that is why the subscribe failed.
+      if (subscription.failure) throw subscription.failure
       throw isProgressError(error) ? error : new ProgressBackendError('subscribe', error)
     }
     return subscription
@@ -165,4 +177,20 @@ export class RedisProgressService extends ProgressServiceBase {
   #assertOpen(): void {
     if (this.#closed) throw new ServiceClosedError()
   }
+}
+
+const MAX_SUBSCRIBE_TIMEOUT_MS = 3_600_000
+
+/** The subscribe timeout, checked: a NaN or negative one would retry forever or never. */
+function parseSubscribeTimeout(value: number | undefined): number {
+  if (value === undefined) return 10_000
+  if (!Number.isInteger(value) || value < 1 || value > MAX_SUBSCRIBE_TIMEOUT_MS) {
+    throw new ProgressValidationError([
+      {
+        path: 'options.subscribeTimeoutMs',
+        message: `must be an integer from 1 to ${MAX_SUBSCRIBE_TIMEOUT_MS} (milliseconds)`,
+      },
+    ])
+  }
+  return value
 }

@@ -17,6 +17,9 @@ import type { ChannelListener } from './sharedSubscriber.js'
 
 // Live envelopes held while history is read; past this they are dropped and re-read instead.
 const MAX_BUFFERED = 10_000
+// A re-read that fails (a cluster still settling after a failover) is retried this often.
+const FIRST_RETRY_MS = 20
+const MAX_RETRY_MS = 500
 
 export interface RedisSubscriptionOptions {
   crawlId: string
@@ -26,6 +29,8 @@ export interface RedisSubscriptionOptions {
   onError?: ((error: ProgressError) => void) | undefined
   /** Called once when the subscription ends, so the service can release the channel. */
   onClosed: (subscription: RedisSubscription) => void
+  /** How long a failing re-read is retried before the subscription ends with the error. */
+  retryReadsForMs: number
 }
 
 /**
@@ -41,6 +46,9 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
   /** True until start() has read history: live messages are held until then. */
   #syncing = true
   #resyncRequested = false
+  #failure: ProgressError | undefined
+  #retryTimer: ReturnType<typeof setTimeout> | undefined
+  #wakeRetry: (() => void) | undefined
   #buffer: EventEnvelope[] = []
 
   constructor(options: RedisSubscriptionOptions) {
@@ -48,7 +56,10 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
     this.#delivery = new OrderedDelivery({
       handler: options.handler,
       onError: options.onError,
-      onClosed: () => options.onClosed(this),
+      onClosed: () => {
+        this.#stopRetry()
+        options.onClosed(this)
+      },
     })
   }
 
@@ -60,13 +71,18 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
     return this.#options.crawlId
   }
 
+  /** True while a failed re-read waits to be retried (a timer of this subscription's). */
+  get isRetrying(): boolean {
+    return this.#retryTimer !== undefined
+  }
+
   async unsubscribe(): Promise<void> {
     this.#delivery.close()
   }
 
   /** Ends the subscription with an error (service closed, crawl removed, store failure). */
   fail(error: ProgressError): void {
-    this.#delivery.fail(error)
+    this.#fail(error)
   }
 
   /**
@@ -102,7 +118,7 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
   }
 
   onRemoved(): void {
-    this.#delivery.fail(new CrawlNotFoundError(this.#options.crawlId))
+    this.#fail(new CrawlNotFoundError(this.#options.crawlId))
   }
 
   onReconnected(): void {
@@ -110,7 +126,18 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
   }
 
   onLost(error: Error): void {
-    this.#delivery.fail(new ProgressBackendError('resubscribe', error))
+    this.#fail(new ProgressBackendError('resubscribe', error))
+  }
+
+  /** The error the subscription ended with, if it ended with one. */
+  get failure(): ProgressError | undefined {
+    return this.#failure
+  }
+
+  #fail(error: ProgressError): void {
+    if (this.closed) return
+    this.#failure = error
+    this.#delivery.fail(error)
   }
 
   #hold(envelopes: readonly EventEnvelope[]): void {
@@ -128,15 +155,50 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
       return
     }
     this.#syncing = true
-    this.#catchUp(true)
+    this.#catchUpRetrying()
       .catch((cause: unknown) => {
-        this.#delivery.fail(
+        this.#fail(
           cause instanceof CrawlNotFoundError ? cause : new ProgressBackendError('resync', cause),
         )
       })
       .finally(() => {
         this.#syncing = false
       })
+  }
+
+  /**
+   * A re-read that fails is retried with a growing delay for `retryReadsForMs` (a store that
+   * is reachable again may still refuse reads while it settles); a crawl that is gone is not.
+   */
+  async #catchUpRetrying(): Promise<void> {
+    const deadline = Date.now() + this.#options.retryReadsForMs
+    let delay = FIRST_RETRY_MS
+    for (;;) {
+      try {
+        await this.#catchUp(true)
+        return
+      } catch (cause) {
+        if (cause instanceof CrawlNotFoundError || Date.now() + delay > deadline) throw cause
+      }
+      await this.#pause(delay)
+      if (this.closed) return
+      delay = Math.min(delay * 2, MAX_RETRY_MS)
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wakeRetry = resolve
+      this.#retryTimer = setTimeout(() => this.#stopRetry(), ms)
+    })
+  }
+
+  #stopRetry(): void {
+    clearTimeout(this.#retryTimer)
+    this.#retryTimer = undefined
+    const wake = this.#wakeRetry
+    this.#wakeRetry = undefined
+    wake?.()
   }
 
   /** Drains the buffer; reads history again whenever it finds a hole or was asked to. */

@@ -25,6 +25,8 @@ interface ChannelEntry {
   acknowledged: boolean
   /** On a cluster: the master whose shard subscriber acknowledged it last. */
   node: string | undefined
+  /** On a cluster: that shard's subscriber connection ended; restored at `subscribersReady`. */
+  orphaned: boolean
 }
 
 export interface SharedSubscriberOptions {
@@ -109,20 +111,19 @@ export class SharedSubscriber {
         subscribed: Promise.resolve(),
         acknowledged: false,
         node: undefined,
+        orphaned: false,
       }
       this.#channels.set(channel, created)
       this.#releasing.delete(channel)
-      created.subscribed = this.#acknowledge(channel, false).then(
+      created.subscribed = this.#acknowledge(channel, created, false).then(
         () => {
           created.acknowledged = true
           created.node = this.#ownerOf(channel)
         },
         (error: unknown) => {
-          if (this.#channels.get(channel) === created) {
-            this.#channels.delete(channel)
-            // A subscribe still queued in ioredis may reach Redis later: take it back then.
-            if (!this.#closed) this.#release(channel)
-          }
+          if (this.#channels.get(channel) === created) this.#channels.delete(channel)
+          // A subscribe still queued in ioredis may reach Redis later: take it back then.
+          this.#releaseIfUnwanted(channel)
           throw error
         },
       )
@@ -152,12 +153,9 @@ export class SharedSubscriber {
     connection.off('end', this.#onEnd)
     connection.off('-node', this.#onNodeLost)
     connection.off('subscribersReady', this.#onSubscribersReady)
-    if (connection.status === 'ready') {
-      await connection.quit().catch(() => connection.disconnect())
-    } else if (connection.status !== 'end') {
-      // Not connected (Redis down, reconnecting): QUIT would wait for a connection forever.
-      connection.disconnect()
-    }
+    // Not QUIT: nothing is left to flush, and a QUIT written just as Redis went away would be
+    // re-sent after a reconnect that may never come, so close() would never resolve.
+    if (connection.status !== 'end') connection.disconnect()
     connection.off('error', this.#options.onConnectionError)
   }
 
@@ -168,13 +166,16 @@ export class SharedSubscriber {
    * @param again - a restore after a reconnect: on a cluster the channel is unsubscribed first,
    *   which keeps ioredis' own channel list free of a duplicate per restore
    */
-  async #acknowledge(channel: string, again: boolean): Promise<void> {
+  async #acknowledge(channel: string, entry: ChannelEntry, again: boolean): Promise<void> {
     const timeoutMs = this.#options.subscribeTimeoutMs
     const deadline = Date.now() + timeoutMs
     let delay = FIRST_RETRY_MS
     let lastError: unknown
     for (;;) {
       if (this.#closed) throw new ServiceClosedError()
+      // Its listeners left (and maybe new ones came, with an entry of their own): a subscribe
+      // sent for it now could undo their unsubscribe, or cut the new entry's subscription.
+      if (this.#channels.get(channel) !== entry) throw new Error('the subscription was left')
       if (this.#ended) throw new Error('the subscriber connection ended', { cause: lastError })
       const remaining = deadline - Date.now()
       if (remaining <= 0) {
@@ -182,7 +183,7 @@ export class SharedSubscriber {
       }
       if (this.#connection.status === 'ready') {
         try {
-          await this.#settle(this.#subscribeCommand(channel, again), remaining)
+          await this.#settle(this.#subscribeCommand(channel, entry, again), remaining)
           return
         } catch (error) {
           if (this.#closed) throw new ServiceClosedError()
@@ -194,12 +195,14 @@ export class SharedSubscriber {
     }
   }
 
-  #subscribeCommand(channel: string, again: boolean): Promise<unknown> {
+  #subscribeCommand(channel: string, entry: ChannelEntry, again: boolean): Promise<unknown> {
     if (!this.#sharded) return (this.#connection as Redis).subscribe(channel)
     const cluster = this.#connection as Cluster
-    return again
-      ? cluster.sunsubscribe(channel).then(() => cluster.ssubscribe(channel))
-      : cluster.ssubscribe(channel)
+    if (!again) return cluster.ssubscribe(channel)
+    return cluster.sunsubscribe(channel).then(() => {
+      if (this.#channels.get(channel) !== entry) throw new Error('the subscription was left')
+      return cluster.ssubscribe(channel)
+    })
   }
 
   /** Subscribes a channel again after a reconnect; its listeners then re-read history. */
@@ -207,20 +210,38 @@ export class SharedSubscriber {
     const entry = this.#channels.get(channel)
     // One not yet acknowledged is still in its first subscribe, which retries by itself.
     if (!entry?.acknowledged) return
-    this.#acknowledge(channel, true).then(
+    entry.orphaned = false
+    this.#acknowledge(channel, entry, true).then(
       () => {
         entry.node = this.#ownerOf(channel)
-        if (this.#channels.get(channel) !== entry) return
+        if (this.#channels.get(channel) !== entry) {
+          this.#releaseIfUnwanted(channel)
+          return
+        }
         for (const listener of [...entry.listeners]) listener.onReconnected()
       },
       (error: unknown) => {
-        if (this.#closed || this.#channels.get(channel) !== entry) return
+        if (this.#closed) return
+        if (this.#channels.get(channel) !== entry) {
+          this.#releaseIfUnwanted(channel)
+          return
+        }
         const cause = toError(error)
         this.#options.onConnectionError(cause)
+        if (this.#sharded && !this.#ended) {
+          // A failover can outlast any timeout: try again once the shards are replaced.
+          entry.orphaned = true
+          return
+        }
         // Waiting on could lose events unseen: the subscriptions end with the error instead.
         for (const listener of [...entry.listeners]) listener.onLost(cause)
       },
     )
+  }
+
+  /** After a late subscribe for a channel nobody wants any more: unsubscribe it again. */
+  #releaseIfUnwanted(channel: string): void {
+    if (!this.#closed && !this.#channels.has(channel)) this.#release(channel)
   }
 
   /** Unsubscribes now if the connection is ready, else after the next ready signal. */
@@ -239,7 +260,9 @@ export class SharedSubscriber {
         if (this.#releasing.get(channel) === token) this.#releasing.delete(channel)
       },
       // Kept in #releasing: sent again after the next reconnect.
-      (error: unknown) => this.#options.onConnectionError(toError(error)),
+      (error: unknown) => {
+        if (!this.#closed) this.#options.onConnectionError(toError(error))
+      },
     )
   }
 
@@ -325,23 +348,26 @@ export class SharedSubscriber {
     })
   }
 
-  /** Cluster: the shard subscriber of `nodeKey` ended; its channels are subscribed again. */
+  /**
+   * Cluster: the shard subscriber of `nodeKey` ended. Its channels are subscribed again once
+   * ioredis has replaced the shard subscribers (`subscribersReady`), however long a failover
+   * takes; the subscribe timeout counts from then.
+   */
   readonly #onNodeLost = (_node: unknown, nodeKey?: string): void => {
     if (nodeKey === undefined) return
-    for (const [channel, entry] of this.#channels) {
-      if (entry.node === nodeKey) this.#restore(channel)
+    for (const entry of this.#channels.values()) {
+      if (entry.node === nodeKey) entry.orphaned = true
     }
   }
 
-  /** Cluster: shard subscribers were replaced; channels whose slot moved are subscribed again. */
+  /** Cluster: shard subscribers were replaced; orphaned and moved channels subscribe again. */
   readonly #onSubscribersReady = (): void => {
     setImmediate(() => {
       if (this.#closed) return
       this.#sendReleases()
       for (const [channel, entry] of this.#channels) {
-        if (entry.node !== undefined && entry.node !== this.#ownerOf(channel)) {
-          this.#restore(channel)
-        }
+        const moved = entry.node !== undefined && entry.node !== this.#ownerOf(channel)
+        if (entry.orphaned || moved) this.#restore(channel)
       }
       this.#wake()
     })

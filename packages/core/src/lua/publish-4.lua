@@ -8,6 +8,11 @@
   a worker's retry) writes nothing and gets the envelopes of the call that applied it. An id is
   remembered while the stream holds the last entry of its call, which names it (field `o`).
 
+  Each envelope's tag chains the previous envelope's tag (the epoch before the first), the
+  call's random tag and the envelope's place in the call: after Redis came back with older data,
+  an event at a seq a subscriber already holds, even the same call re-sent, carries another tag
+  unless everything before it is the same too.
+
   Payloads arrive as JSON fragments that the caller validated and serialized; they are spliced
   into the envelope verbatim, never decoded, so cjson cannot turn [] into {} or round numbers.
 
@@ -23,7 +28,7 @@
   ARGV[5]  historyMaxBytes  most bytes of envelope JSON the stream keeps (the newest entry stays)
   ARGV[6]  publish command  PUBLISH, or SPUBLISH on a cluster
   ARGV[7]  operation id     the same for every attempt of one call
-  ARGV[8]  tag              random per call, [a-z0-9] only (safe inside JSON)
+  ARGV[8]  call tag         random per call, [a-z0-9] only
   ARGV[9…] per input, five values: type, +discovered, +processed, +failed, payload fragment
            (the fragment is `"urls":[…]`, `"delta":{…}`, `"stats":{…}` or `"error":{…}`)
 
@@ -32,6 +37,7 @@
            { -1 } the crawl does not exist (never started, cleaned up, expired): nothing written
            { -2 } the crawl is closed (completed or failed): nothing written
            { -3, counter } a total would pass 2^53 - 1: nothing written
+           { -4 } the operation id was applied, but history no longer holds its envelopes
 ]]
 local rcall = redis.call
 local state, events, operations, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -39,17 +45,17 @@ local crawlId, publishCommand, operationId, tag = ARGV[1], ARGV[6], ARGV[7], ARG
 local historyLimit, historyMaxBytes = tonumber(ARGV[4]), tonumber(ARGV[5])
 
 local current = rcall('HMGET', state,
-  'status', 'epoch', 'seq', 'discovered', 'processed', 'failed', 'hbytes')
+  'status', 'epoch', 'seq', 'discovered', 'processed', 'failed', 'hbytes', 'tag')
 local status = current[1]
 if not status then return { -1 } end
 
 local applied = rcall('HGET', operations, operationId)
 if applied then
   local first, last = string.match(applied, '^(%d+)-(%d+)$')
+  local entries = rcall('XRANGE', events, first .. '-0', last .. '-0')
+  if #entries == 0 then return { -4 } end
   local result = { 1 }
-  for _, entry in ipairs(rcall('XRANGE', events, first .. '-0', last .. '-0')) do
-    result[#result + 1] = entry[2][2]
-  end
+  for _, entry in ipairs(entries) do result[#result + 1] = entry[2][2] end
   return result
 end
 if status ~= 'running' then return { -2 } end
@@ -70,18 +76,23 @@ end
 local time = rcall('TIME')
 local now = string.format('%d', time[1] * 1000 + math.floor(time[2] / 1000))
 local head = '{"v":1,"epoch":"' .. current[2] .. '","seq":'
-local middle = ',"crawlId":"' .. crawlId .. '","ts":' .. now .. ',"tag":"' .. tag .. '","type":"'
+local middle = ',"crawlId":"' .. crawlId .. '","ts":' .. now .. ',"tag":"'
 local totals = start
 local seq = tonumber(current[3])
 local firstSeq = seq + 1
-local added = 0
+local previousTag = current[8] or current[2]
+-- Bytes the stream holds before this call; none if it is gone (evicted, deleted) or empty.
+local heldBefore = rcall('XLEN', events)
+local bytes = 0
+if heldBefore > 0 then bytes = math.max(tonumber(current[7]) or 0, 0) end
 local result = { 1 }
 local terminal, terminalStatus = nil, nil
 for i = 9, #ARGV, 5 do
   for c = 1, 3 do totals[c] = totals[c] + tonumber(ARGV[i + c]) end
   seq = seq + 1
   local id = string.format('%d-0', seq)
-  local envelope = head .. string.format('%d', seq) .. middle .. ARGV[i] ..
+  previousTag = string.sub(redis.sha1hex(previousTag .. ':' .. tag .. ':' .. i), 1, 12)
+  local envelope = head .. string.format('%d', seq) .. middle .. previousTag .. '","type":"' .. ARGV[i] ..
     '","totals":{"discovered":' .. string.format('%d', totals[1]) ..
     ',"processed":' .. string.format('%d', totals[2]) ..
     ',"failed":' .. string.format('%d', totals[3]) .. '},' .. ARGV[i + 4] .. '}'
@@ -90,7 +101,7 @@ for i = 9, #ARGV, 5 do
   else
     rcall('XADD', events, id, 'e', envelope)
   end
-  added = added + #envelope
+  bytes = bytes + #envelope
   result[#result + 1] = envelope
   if ARGV[i] == 'complete' then terminal, terminalStatus = envelope, 'completed' end
   if ARGV[i] == 'error' then terminal, terminalStatus = envelope, 'failed' end
@@ -102,15 +113,19 @@ rcall(publishCommand, channel, '[' .. table.concat(result, ',', 2) .. ']')
 
 -- Trim history to historyLimit entries and historyMaxBytes, oldest first, forgetting the
 -- operation ids whose last entry goes. The newest entry always stays.
-local held = rcall('XLEN', events)
-local bytes = math.max(tonumber(current[7]) or 0, 0) + added
+local held = heldBefore + (seq - firstSeq + 1)
 if held > historyLimit or bytes > historyMaxBytes then
   local from, count, keepFrom = '-', math.max(held - historyLimit, 1) + 1, nil
   while not keepFrom do
     local entries = rcall('XRANGE', events, from, '+', 'COUNT', string.format('%d', count))
     if #entries == 0 then break end
     for _, entry in ipairs(entries) do
-      if held == 1 or (held <= historyLimit and bytes <= historyMaxBytes) then
+      if held == 1 then
+        -- Only the newest entry is left: its size is the stream's, whatever was counted before.
+        keepFrom, bytes = entry[1], #entry[2][2]
+        break
+      end
+      if held <= historyLimit and bytes <= historyMaxBytes then
         keepFrom = entry[1]
         break
       end
@@ -129,7 +144,7 @@ end
 rcall('HSET', state, 'seq', string.format('%d', seq),
   'discovered', string.format('%d', totals[1]), 'processed', string.format('%d', totals[2]),
   'failed', string.format('%d', totals[3]), 'hbytes', string.format('%d', math.max(bytes, 0)),
-  'tag', tag, 'updatedAt', now)
+  'tag', previousTag, 'updatedAt', now)
 local lifetime = ARGV[2]
 if terminal then
   rcall('HSET', state, 'status', terminalStatus, 'terminal', terminal)

@@ -14,12 +14,10 @@ import { EnvelopeHistory } from './envelopeHistory.js'
 
 const COUNTERS = ['discovered', 'processed', 'failed'] as const
 
-/** What one input adds to each counter. */
-function amountsOf(input: ProgressInput): ProgressTotals {
-  if (input.type === 'discovery') return { discovered: input.urls.length, processed: 0, failed: 0 }
-  if (input.type !== 'progress') return { discovered: 0, processed: 0, failed: 0 }
-  const { discovered = 0, processed = 0, failed = 0 } = input.delta
-  return { discovered, processed, failed }
+/** What one input adds to one counter. */
+function amountOf(input: ProgressInput, counter: (typeof COUNTERS)[number]): number {
+  if (input.type === 'discovery') return counter === 'discovered' ? input.urls.length : 0
+  return input.type === 'progress' ? (input.delta[counter] ?? 0) : 0
 }
 
 /** Everything the memory backend holds for one crawl. */
@@ -69,19 +67,23 @@ export class CrawlRecord {
    * a total that would pass MAX_TOTAL throws before anything changes.
    */
   apply(inputs: readonly ProgressInput[], operation: AppendOperation, ts: number): EventEnvelope[] {
-    const amounts = inputs.map(amountsOf)
     for (const counter of COUNTERS) {
       let total = this.totals[counter]
-      for (const amount of amounts) {
+      for (const input of inputs) {
+        const amount = amountOf(input, counter)
         // Both terms are safe integers, so this comparison is exact where a sum might not be.
-        if (amount[counter] > MAX_TOTAL - total) throw totalsOverflowError(counter)
-        total += amount[counter]
+        if (amount > MAX_TOTAL - total) throw totalsOverflowError(counter)
+        total += amount
       }
     }
     const envelopes = inputs.map((input, index) => {
-      const amount = amounts[index] as ProgressTotals
-      for (const counter of COUNTERS) this.totals[counter] += amount[counter]
-      return this.#append(input, operation, ts, operation.sizes[index] as number)
+      for (const counter of COUNTERS) this.totals[counter] += amountOf(input, counter)
+      return this.#append(
+        input,
+        `${operation.tag}${index.toString(36)}`,
+        ts,
+        operation.sizes[index] as number,
+      )
     })
     this.updatedAt = ts
     this.#operations.set(operation.id, { first: this.seq - inputs.length + 1, last: this.seq })
@@ -92,7 +94,8 @@ export class CrawlRecord {
     return envelopes
   }
 
-  #append(input: ProgressInput, operation: AppendOperation, ts: number, bytes: number) {
+  /** One envelope, tagged with its call's tag and its place in the call. */
+  #append(input: ProgressInput, tag: string, ts: number, bytes: number) {
     this.seq += 1
     const envelope = {
       v: 1,
@@ -100,7 +103,7 @@ export class CrawlRecord {
       seq: this.seq,
       crawlId: this.crawlId,
       ts,
-      tag: operation.tag,
+      tag,
       totals: { ...this.totals },
       ...input,
     } as EventEnvelope

@@ -4,6 +4,7 @@ import {
 } from '@docspasta/progress-core/testing'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hashSlot } from '../../src/hashSlot.js'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
 import { startRedisCluster } from '../support/redisServer.js'
 import { scanPrefix, uniquePrefix } from '../support/testPrefix.js'
@@ -55,6 +56,8 @@ describe('cluster layout', () => {
         [state, events, channel].map((key) => redis.cluster('KEYSLOT', key) as Promise<number>),
       )
       expect(new Set(slots).size).toBe(1)
+      // The slot the shared subscriber computes to follow a channel's shard is Redis's own.
+      expect(hashSlot(channel)).toBe(slots[0])
     }
     for (const id of ids) await service.cleanup(id)
     await service.close()

@@ -1,5 +1,6 @@
+import { setTimeout } from 'node:timers/promises'
 import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
-import { Cluster } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
 import { waitForRedisSubscribers } from '../support/pubsubChecks.js'
@@ -15,7 +16,8 @@ const keysOf = createKeyBuilder(prefix)
 const connectionErrors: Error[] = []
 
 beforeAll(async () => {
-  cluster = await startRedisCluster(3)
+  // Persistent, so that a master restarted by a test comes back with its crawls.
+  cluster = await startRedisCluster(3, ['--appendonly', 'yes'])
   redis = new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]?.port as number }])
   redis.on('error', (error) => void connectionErrors.push(error))
   await new Promise<void>((resolve, reject) => {
@@ -28,6 +30,18 @@ afterAll(async () => {
   await redis?.quit()
   await cluster?.stop()
 })
+
+/** Waits until the node (restarted) sees the cluster whole again. */
+async function waitForClusterOk(port: number): Promise<void> {
+  const node = new Redis(port, '127.0.0.1')
+  await expect
+    .poll(async () => String(await node.cluster('INFO')).includes('cluster_state:ok'), {
+      timeout: 30_000,
+      interval: 50,
+    })
+    .toBe(true)
+  node.disconnect()
+}
 
 /** CLIENT KILL TYPE pubsub on every master: every shard's subscriber connection is cut. */
 async function killPubsubOnEveryMaster(): Promise<number> {
@@ -75,6 +89,44 @@ describe('sharded subscribers under faults (3-master cluster)', () => {
       for (const id of ids) await waitForRedisSubscribers(redis, keysOf(id).channel, 0)
       expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
     }
+    await service.close()
+  }, 90_000)
+
+  it('waits out a master that is down longer than subscribeTimeoutMs, then re-reads: no subscription lost', async () => {
+    const subscribeTimeoutMs = 2_000
+    const service = new RedisProgressService({
+      redis,
+      prefix,
+      subscribeTimeoutMs,
+      onConnectionError: (error) => void connectionErrors.push(error),
+    })
+    const ids = Array.from({ length: 12 }, (_, i) => `master-down-${i}`)
+    const recorders = new Map<string, EnvelopeRecorder>()
+    for (const id of ids) {
+      await service.start(id)
+      const recorder = new EnvelopeRecorder()
+      await service.subscribe(id, recorder.handler, recorder.options({ afterSeq: 0 }))
+      recorders.set(id, recorder)
+    }
+    const down = cluster.nodes[1] as (typeof cluster.nodes)[number]
+    await down.halt()
+    // The outage itself: three times the subscribe timeout, with the shard's subscriber gone.
+    await setTimeout(3 * subscribeTimeoutMs)
+    await down.restart()
+    await waitForClusterOk(down.port)
+    for (const id of ids) {
+      await service.increment(id, { processed: 1 })
+      expect(await service.complete(id, {})).toBe(true)
+    }
+    for (const [id, recorder] of recorders) {
+      await recorder.waitFor(
+        () => recorder.terminals.length > 0 || recorder.errors.length > 0,
+        15_000,
+      )
+      expect({ id, errors: recorder.errors.map((e) => e.message) }).toEqual({ id, errors: [] })
+      expectEverySeqOnce(recorder, 2)
+    }
+    expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
     await service.close()
   }, 90_000)
 

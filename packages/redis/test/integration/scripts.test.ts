@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
+import { resolveServiceOptions } from '@docspasta/progress-core'
 import { luaScripts } from '@docspasta/progress-core/lua'
 import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CrawlStore } from '../../src/crawlStore.js'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
 import { type RedisServerHandle, startRedisServer } from '../support/redisServer.js'
 import { connect, deletePrefix, uniquePrefix } from '../support/testPrefix.js'
@@ -108,6 +110,92 @@ describe('lost state', () => {
       [second, 2],
     ])
     await service.close()
+  })
+})
+
+describe('event tags', () => {
+  const redis = connect()
+  const prefix = uniquePrefix('tags')
+  const keysOf = createKeyBuilder(prefix)
+  afterAll(async () => {
+    await deletePrefix(redis, prefix)
+    await redis.quit()
+  })
+
+  // The same calls (same call tags, as ioredis re-sends them) replayed on histories of one
+  // epoch, as after Redis came back with older data: a tag must tell each event apart from
+  // another at the same seq unless everything up to it is the same.
+  it('chains each envelope tag to the history before it', async () => {
+    const store = new CrawlStore(redis, resolveServiceOptions())
+    const progress = { type: 'progress' as const, delta: { processed: 1 } }
+    const call = (id: string, tag: string, count: number) =>
+      [Array.from({ length: count }, () => progress), { id, tag, sizes: [] }] as const
+    const W = call('w', 'wwwwwwwwww', 1)
+    const X = call('x', 'xxxxxxxxxx', 3)
+    const Z = call('z', 'zzzzzzzzzz', 1)
+    const run = async (crawlId: string, epoch: string, calls: (typeof W)[]) => {
+      const keys = keysOf(crawlId)
+      await store.start(crawlId, keys)
+      await redis.hset(keys.state, 'epoch', epoch)
+      const tags: string[] = []
+      for (const [inputs, operation] of calls) {
+        const outcome = await store.publish(crawlId, keys, inputs, operation)
+        if (outcome.kind !== 'published') throw new Error(outcome.kind)
+        tags.push(...outcome.envelopes.map((e) => `${e.seq}:${e.tag}`))
+      }
+      return tags
+    }
+    const epoch = 'rollbackepoch001'
+    const original = await run('tags-original', epoch, [W, X])
+    const again = await run('tags-again', epoch, [W, X])
+    // W lost, X re-sent: X lands one seq earlier.
+    const shifted = await run('tags-shifted', epoch, [X])
+    // W lost, another call Z took its seq, then X re-sent at its old seqs.
+    const replaced = await run('tags-replaced', epoch, [Z, X])
+    expect(again).toEqual(original)
+    expect(new Set(original.map((t) => t.split(':')[1])).size).toBe(4)
+    for (const other of [shifted, replaced]) {
+      for (const entry of other) expect(original).not.toContain(entry)
+    }
+  })
+})
+
+describe('a stream lost under its state', () => {
+  const redis = connect()
+  const prefix = uniquePrefix('lost-stream')
+  afterAll(async () => {
+    await deletePrefix(redis, prefix)
+    await redis.quit()
+  })
+
+  it('counts history bytes afresh, and refuses a remembered id whose envelopes are gone', async () => {
+    const service = new RedisProgressService({ redis, prefix })
+    const keys = createKeyBuilder(prefix)('lost-stream')
+    await service.start('lost-stream')
+    await service.increment('lost-stream', { processed: 1 }, { operationId: 'page-1' })
+    // Evicted or deleted by hand; the state hash and the operation ids stay.
+    await redis.del(keys.events)
+    await expect(
+      service.increment('lost-stream', { processed: 1 }, { operationId: 'page-1' }),
+    ).rejects.toMatchObject({
+      code: 'backend-failure',
+      message: expect.stringContaining('history no longer holds its envelopes'),
+    })
+    const envelope = await service.publish('lost-stream', { type: 'progress', delta: {} })
+    expect(envelope.seq).toBe(2)
+    const [entry] = await redis.xrange(keys.events, '-', '+')
+    expect(Number(await redis.hget(keys.state, 'hbytes'))).toBe(
+      Buffer.byteLength(entry?.[1][1] as string),
+    )
+    await service.close()
+  })
+
+  it('rejects an invalid subscribeTimeoutMs with ProgressValidationError', () => {
+    for (const subscribeTimeoutMs of [0, -1, 1.5, Number.NaN, 3_600_001]) {
+      expect(() => new RedisProgressService({ redis, prefix, subscribeTimeoutMs })).toThrow(
+        expect.objectContaining({ code: 'invalid-input', field: 'options.subscribeTimeoutMs' }),
+      )
+    }
   })
 })
 

@@ -1,4 +1,5 @@
 import { setImmediate } from 'node:timers/promises'
+import type { ProgressError } from '@docspasta/progress-core'
 import { EnvelopeRecorder, forceGc } from '@docspasta/progress-core/testing'
 import { describe, expect, it } from 'vitest'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
@@ -109,6 +110,37 @@ describe('shared subscriber', () => {
     await service.close()
     await proxy.close()
   }, 60_000)
+
+  it('leaves nothing subscribed in Redis for a crawl cleaned up while its subscribe waited for the connection', async () => {
+    const { server, open } = await redisServers.start()
+    const admin = open()
+    const proxy = await startTcpProxy(server.port)
+    const service = new RedisProgressService({
+      redis: open({}, proxy.url),
+      onConnectionError: redisServers.onConnectionError,
+    })
+    await service.start('anchor')
+    await service.start('gone')
+    await service.subscribe('anchor', () => {})
+    // The subscriber connection is cut and its reconnect held in its handshake; the command
+    // connection, open already, goes on.
+    proxy.holdNewConnections(true)
+    const reconnected = proxy.nextConnection()
+    expect(Number(await admin.client('KILL', 'TYPE', 'pubsub'))).toBe(1)
+    await reconnected
+    const errors: ProgressError[] = []
+    const pending = service.subscribe('gone', () => {}, { onError: (e) => void errors.push(e) })
+    expect(await service.cleanup('gone')).toBe(true)
+    proxy.holdNewConnections(false)
+    await expect(pending).rejects.toMatchObject({ code: 'crawl-not-found' })
+    await waitForRedisSubscribers(admin, keysOf('anchor').channel, 1)
+    // The late subscribe would come right after the reconnect's unsubscribe: wait it out.
+    await service.increment('anchor', { processed: 1 })
+    expect(await redisSubscriberCount(admin, keysOf('gone').channel)).toBe(0)
+    expect(service.diagnostics()).toMatchObject({ crawls: 1, subscriptions: 1 })
+    await service.close()
+    await proxy.close()
+  })
 
   it('rejects a subscribe() in flight when close() runs with service-closed', async () => {
     const { server, open } = await redisServers.start()

@@ -105,7 +105,10 @@ export async function startRedisServer(
 }
 
 /** A Redis Cluster of `masters` nodes, no replicas, each its own redis-server. */
-export async function startRedisCluster(masters = 3): Promise<{
+export async function startRedisCluster(
+  masters = 3,
+  extraArgs: readonly string[] = [],
+): Promise<{
   nodes: RedisServerHandle[]
   stop(): Promise<void>
 }> {
@@ -113,7 +116,13 @@ export async function startRedisCluster(masters = 3): Promise<{
   try {
     for (let i = 0; i < masters; i++) {
       nodes.push(
-        await startRedisServer(['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000']),
+        await startRedisServer([
+          '--cluster-enabled',
+          'yes',
+          '--cluster-node-timeout',
+          '2000',
+          ...extraArgs,
+        ]),
       )
     }
     await run('redis-cli', [

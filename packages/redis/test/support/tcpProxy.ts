@@ -11,6 +11,11 @@ export interface TcpProxy {
   /** Holds (true) or releases (false) every byte from Redis to the clients. */
   holdReplies(hold: boolean): void
   /**
+   * Holds (true) or releases (false) the bytes from Redis to client connections made from now
+   * on; connections open already go on as they are.
+   */
+  holdNewConnections(hold: boolean): void
+  /**
    * Resolves when the next client connection has sent its first command: the client is
    * connected then, and in its handshake while replies are held.
    */
@@ -22,10 +27,13 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>()
   const held: { client: Socket; chunk: Buffer }[] = []
   let holding = false
+  let holdingNew = false
+  const heldConnections = new Set<Socket>()
   let onConnection: (() => void) | undefined
 
   const server = createServer((client) => {
     const upstream = tcpConnect(targetPort, '127.0.0.1')
+    if (holdingNew) heldConnections.add(client)
     for (const socket of [client, upstream]) {
       sockets.add(socket)
       socket.on('close', () => sockets.delete(socket))
@@ -39,12 +47,19 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     client.once('data', () => announce?.())
     client.on('data', (chunk) => upstream.write(chunk))
     upstream.on('data', (chunk) => {
-      if (holding) held.push({ client, chunk })
+      if (holding || heldConnections.has(client)) held.push({ client, chunk })
       else client.write(chunk)
     })
     client.on('close', () => upstream.destroy())
     upstream.on('close', () => client.destroy())
   })
+  const release = () => {
+    const waiting = held.splice(0)
+    for (const item of waiting) {
+      if (holding || heldConnections.has(item.client)) held.push(item)
+      else if (!item.client.destroyed) item.client.write(item.chunk)
+    }
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
 
@@ -53,8 +68,13 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     url: `redis://127.0.0.1:${port}`,
     holdReplies(hold) {
       holding = hold
+      if (!hold) release()
+    },
+    holdNewConnections(hold) {
+      holdingNew = hold
       if (hold) return
-      for (const { client, chunk } of held.splice(0)) if (!client.destroyed) client.write(chunk)
+      heldConnections.clear()
+      release()
     },
     nextConnection: () =>
       new Promise<void>((resolve) => {

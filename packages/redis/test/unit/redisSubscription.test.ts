@@ -1,5 +1,5 @@
-import type { EventEnvelope, ProgressEnvelope } from '@docspasta/progress-core'
-import { describe, expect, it } from 'vitest'
+import type { EventEnvelope, ProgressEnvelope, ProgressError } from '@docspasta/progress-core'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { CrawlRead, CrawlStore } from '../../src/crawlStore.js'
 import { createKeyBuilder } from '../../src/keys.js'
 import { RedisSubscription } from '../../src/redisSubscription.js'
@@ -40,14 +40,35 @@ function storeWithHistory(history: EventEnvelope[], reads: number[]) {
   return { read } as unknown as CrawlStore
 }
 
-function subscription(store: CrawlStore, seen: ProgressEnvelope[]) {
+function subscription(
+  store: CrawlStore,
+  seen: ProgressEnvelope[],
+  more: { onError?: (error: ProgressError) => void; retryReadsForMs?: number } = {},
+) {
   return new RedisSubscription({
     crawlId: 'c',
     keys: createKeyBuilder()('c'),
     store,
     handler: (e) => seen.push(e),
+    onError: more.onError,
     onClosed: () => {},
+    retryReadsForMs: more.retryReadsForMs ?? 1_000,
   })
+}
+
+/** A store whose next `failuresLeft` reads fail (a cluster settling), then answer from history. */
+function flakyStore(history: EventEnvelope[]) {
+  const inner = storeWithHistory(history, [])
+  const state = { failuresLeft: 0, failed: 0 }
+  const read = async (...args: Parameters<CrawlStore['read']>) => {
+    if (state.failuresLeft > 0) {
+      state.failuresLeft -= 1
+      state.failed += 1
+      throw new Error('CLUSTERDOWN The cluster is down')
+    }
+    return inner.read(...args)
+  }
+  return { store: { read } as unknown as CrawlStore, state }
 }
 
 describe('RedisSubscription', () => {
@@ -91,6 +112,61 @@ describe('RedisSubscription', () => {
     sub.onEnvelopes([envelope(4)])
     expect(seen.map((e) => e.seq)).toEqual([2, 3, 4])
     expect(reads).toEqual([1])
+  })
+
+  describe('a re-read that fails', () => {
+    beforeEach(() => {
+      vi.useFakeTimers()
+    })
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    it('is retried within retryReadsForMs, and the subscription carries on', async () => {
+      const history = [1, 2].map((seq) => envelope(seq))
+      const seen: ProgressEnvelope[] = []
+      const errors: ProgressError[] = []
+      const { store, state } = flakyStore(history)
+      const sub = subscription(store, seen, { onError: (e) => errors.push(e) })
+      await sub.start({ afterSeq: 0, epoch: 'e1' })
+      history.push(envelope(3))
+      state.failuresLeft = 3
+      sub.onReconnected()
+      // Fails at 0, 20 and 60 ms; the fourth read, at 140 ms, succeeds.
+      await vi.advanceTimersByTimeAsync(200)
+      expect(state.failed).toBe(3)
+      expect(seen.map((e) => e.seq)).toEqual([1, 2, 3])
+      expect(errors).toEqual([])
+      expect(sub.isRetrying).toBe(false)
+    })
+
+    it('ends the subscription with backend-failure once retryReadsForMs has passed', async () => {
+      const { store, state } = flakyStore([envelope(1)])
+      const errors: ProgressError[] = []
+      const sub = subscription(store, [], { onError: (e) => errors.push(e), retryReadsForMs: 100 })
+      await sub.start({ afterSeq: 0, epoch: 'e1' })
+      state.failuresLeft = 1_000
+      sub.onReconnected()
+      await vi.advanceTimersByTimeAsync(50)
+      expect(sub.isRetrying).toBe(true)
+      await vi.advanceTimersByTimeAsync(200)
+      expect(errors).toMatchObject([{ code: 'backend-failure' }])
+      expect(sub.closed).toBe(true)
+      expect(sub.isRetrying).toBe(false)
+    })
+
+    it('stops retrying when unsubscribed', async () => {
+      const { store, state } = flakyStore([envelope(1)])
+      const sub = subscription(store, [])
+      await sub.start({ afterSeq: 0, epoch: 'e1' })
+      state.failuresLeft = 1_000
+      sub.onReconnected()
+      await vi.advanceTimersByTimeAsync(30)
+      expect(sub.isRetrying).toBe(true)
+      await sub.unsubscribe()
+      expect(sub.isRetrying).toBe(false)
+      expect(vi.getTimerCount()).toBe(0)
+    })
   })
 
   it('answers a new epoch with a resync snapshot of that epoch', async () => {

@@ -53,9 +53,10 @@ export function registerOperationTests(ctx: ConformanceContext): void {
         })
         // Each event reached the subscriber once.
         expect(recorder.seqs).toEqual([1, 2, 3, 4, 5])
-        expect(first.tag).toMatch(/^[a-z0-9]{10}$/)
-        expect(batch.map((e) => e.tag)).toEqual([batch[0]?.tag, batch[0]?.tag])
-        expect(batch[0]?.tag).not.toBe(first.tag)
+        // Every envelope has a tag of its own.
+        const tags = [first, ...batch].map((e) => e.tag)
+        for (const tag of tags) expect(tag).toMatch(/^[a-z0-9]{1,16}$/)
+        expect(new Set(tags).size).toBe(3)
       },
       ctx.timeoutMs,
     )
@@ -81,6 +82,17 @@ export function registerOperationTests(ctx: ConformanceContext): void {
         await expect(
           service.publish(crawlId, progress(), { operationId: 'closer' }),
         ).resolves.toMatchObject({ type: 'complete', seq: 1 })
+        // An id of a call that did not close the crawl cannot close it now, nor claim it did.
+        const running = ctx.crawlId('op-terminal-reused')
+        await service.start(running)
+        await service.increment(running, { processed: 1 }, { operationId: 'page-1' })
+        await expect(
+          service.complete(running, {}, { operationId: 'page-1' }),
+        ).rejects.toMatchObject({
+          code: 'invalid-input',
+          field: 'options.operationId',
+        })
+        expect(await service.getSnapshot(running)).toMatchObject({ status: 'running', seq: 1 })
       },
       ctx.timeoutMs,
     )
