@@ -2,42 +2,26 @@ import {
   describeProgressServiceConformance,
   EnvelopeRecorder,
 } from '@docspasta/progress-core/testing'
-import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hashSlot } from '../../src/hashSlot.js'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
-import { startRedisCluster } from '../support/redisServer.js'
+import { useOwnCluster } from '../support/ownCluster.js'
 import { scanPrefix, uniquePrefix } from '../support/testPrefix.js'
 
 // A 3-master Redis Cluster of the test's own: the same contract must hold with keys spread over
 // slots and messages on sharded pub/sub.
-let cluster: Awaited<ReturnType<typeof startRedisCluster>>
-let redis: Cluster
+const own = useOwnCluster()
 const prefix = uniquePrefix('cluster')
-
-beforeAll(async () => {
-  cluster = await startRedisCluster(3)
-  redis = new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]?.port as number }])
-  await new Promise<void>((resolve, reject) => {
-    redis.once('ready', resolve)
-    redis.once('error', reject)
-  })
-}, 60_000)
-
-afterAll(async () => {
-  await redis?.quit()
-  await cluster?.stop()
-})
 
 describeProgressServiceConformance({
   name: 'RedisProgressService (3-master cluster, sharded pub/sub)',
-  create: (options) => new RedisProgressService({ redis, prefix, ...options }),
-  countStored: async () => (await scanPrefix(redis, prefix)).length,
+  create: (options) => new RedisProgressService({ redis: own.redis, prefix, ...options }),
+  countStored: async () => (await scanPrefix(own.redis, prefix)).length,
 })
 
 describe('cluster layout', () => {
   it('spreads crawls over the masters and keeps each crawl in one slot', async () => {
-    const service = new RedisProgressService({ redis, prefix: `${prefix}-layout` })
+    const service = new RedisProgressService({ redis: own.redis, prefix: `${prefix}-layout` })
     const keysOf = createKeyBuilder(`${prefix}-layout`)
     const ids = Array.from({ length: 24 }, (_, i) => `spread-${i}`)
     for (const id of ids) {
@@ -45,7 +29,7 @@ describe('cluster layout', () => {
       await service.increment(id, { processed: 1 })
     }
     const perMaster = await Promise.all(
-      redis
+      own.redis
         .nodes('master')
         .map(async (node) => (await scanPrefix(node, `${prefix}-layout`)).length),
     )
@@ -53,7 +37,7 @@ describe('cluster layout', () => {
     for (const id of ids) {
       const { state, events, channel } = keysOf(id)
       const slots = await Promise.all(
-        [state, events, channel].map((key) => redis.cluster('KEYSLOT', key) as Promise<number>),
+        [state, events, channel].map((key) => own.redis.cluster('KEYSLOT', key) as Promise<number>),
       )
       expect(new Set(slots).size).toBe(1)
       // The slot the shared subscriber computes to follow a channel's shard is Redis's own.
@@ -64,14 +48,14 @@ describe('cluster layout', () => {
   })
 
   it('delivers over sharded pub/sub (SSUBSCRIBE on the owning shard, no classic SUBSCRIBE)', async () => {
-    const service = new RedisProgressService({ redis, prefix })
+    const service = new RedisProgressService({ redis: own.redis, prefix })
     const crawlId = 'sharded'
     await service.start(crawlId)
     const recorder = new EnvelopeRecorder()
     await service.subscribe(crawlId, recorder.handler, recorder.options())
     const { channel } = createKeyBuilder(prefix)(crawlId)
     const counts = await Promise.all(
-      redis.nodes('master').map(async (node) => {
+      own.redis.nodes('master').map(async (node) => {
         const [, sharded] = (await node.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number]
         const [, classic] = (await node.call('PUBSUB', 'NUMSUB', channel)) as [string, number]
         return { sharded, classic }

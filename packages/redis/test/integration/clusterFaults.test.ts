@@ -1,35 +1,19 @@
 import { setTimeout } from 'node:timers/promises'
 import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
-import { Cluster, Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { describe, expect, it } from 'vitest'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
+import { useOwnCluster } from '../support/ownCluster.js'
 import { waitForRedisSubscribers } from '../support/pubsubChecks.js'
-import { startRedisCluster } from '../support/redisServer.js'
 import { expectEverySeqOnce } from '../support/streamChecks.js'
 import { uniquePrefix } from '../support/testPrefix.js'
 
 // A 3-master cluster of this file's own: its sharded subscriber connections are cut on purpose.
-let cluster: Awaited<ReturnType<typeof startRedisCluster>>
-let redis: Cluster
+// Persistent, so that a master restarted by a test comes back with its crawls.
+const own = useOwnCluster(['--appendonly', 'yes'])
 const prefix = uniquePrefix('cluster-faults')
 const keysOf = createKeyBuilder(prefix)
-const connectionErrors: Error[] = []
-
-beforeAll(async () => {
-  // Persistent, so that a master restarted by a test comes back with its crawls.
-  cluster = await startRedisCluster(3, ['--appendonly', 'yes'])
-  redis = new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]?.port as number }])
-  redis.on('error', (error) => void connectionErrors.push(error))
-  await new Promise<void>((resolve, reject) => {
-    redis.once('ready', resolve)
-    redis.once('error', reject)
-  })
-}, 60_000)
-
-afterAll(async () => {
-  await redis?.quit()
-  await cluster?.stop()
-})
+const { connectionErrors } = own
 
 /** Waits until the node (restarted) sees the cluster whole again. */
 async function waitForClusterOk(port: number): Promise<void> {
@@ -46,7 +30,7 @@ async function waitForClusterOk(port: number): Promise<void> {
 /** CLIENT KILL TYPE pubsub on every master: every shard's subscriber connection is cut. */
 async function killPubsubOnEveryMaster(): Promise<number> {
   const killed = await Promise.all(
-    redis.nodes('master').map((node) => node.client('KILL', 'TYPE', 'pubsub')),
+    own.redis.nodes('master').map((node) => node.client('KILL', 'TYPE', 'pubsub')),
   )
   return killed.reduce((sum: number, count) => sum + Number(count), 0)
 }
@@ -54,7 +38,7 @@ async function killPubsubOnEveryMaster(): Promise<number> {
 describe('sharded subscribers under faults (3-master cluster)', () => {
   it('re-reads every crawl after every shard subscriber is cut: 12 of 12 see the last event and the terminal, 3 times over', async () => {
     const service = new RedisProgressService({
-      redis,
+      redis: own.redis,
       prefix,
       onConnectionError: (error) => void connectionErrors.push(error),
     })
@@ -68,7 +52,7 @@ describe('sharded subscribers under faults (3-master cluster)', () => {
         await service.subscribe(id, recorder.handler, recorder.options({ afterSeq: 0 }))
         recorders.set(id, recorder)
       }
-      for (const id of ids) await waitForRedisSubscribers(redis, keysOf(id).channel, 1)
+      for (const id of ids) await waitForRedisSubscribers(own.redis, keysOf(id).channel, 1)
       // The 12 crawls spread over the 3 masters: every master holds subscriptions to cut.
       expect(await killPubsubOnEveryMaster()).toBe(3)
       // Published at once, while the shard subscribers are being replaced.
@@ -86,7 +70,7 @@ describe('sharded subscribers under faults (3-master cluster)', () => {
         expect(recorder.errors).toEqual([])
       }
       // Each subscription ended with its terminal envelope; Redis holds none of them any more.
-      for (const id of ids) await waitForRedisSubscribers(redis, keysOf(id).channel, 0)
+      for (const id of ids) await waitForRedisSubscribers(own.redis, keysOf(id).channel, 0)
       expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
     }
     await service.close()
@@ -95,7 +79,7 @@ describe('sharded subscribers under faults (3-master cluster)', () => {
   it('waits out a master that is down longer than subscribeTimeoutMs, then re-reads: no subscription lost', async () => {
     const subscribeTimeoutMs = 2_000
     const service = new RedisProgressService({
-      redis,
+      redis: own.redis,
       prefix,
       subscribeTimeoutMs,
       onConnectionError: (error) => void connectionErrors.push(error),
@@ -108,7 +92,7 @@ describe('sharded subscribers under faults (3-master cluster)', () => {
       await service.subscribe(id, recorder.handler, recorder.options({ afterSeq: 0 }))
       recorders.set(id, recorder)
     }
-    const down = cluster.nodes[1] as (typeof cluster.nodes)[number]
+    const down = own.cluster.nodes[1] as (typeof own.cluster.nodes)[number]
     await down.halt()
     // The outage itself: three times the subscribe timeout, with the shard's subscriber gone.
     await setTimeout(3 * subscribeTimeoutMs)
@@ -131,13 +115,13 @@ describe('sharded subscribers under faults (3-master cluster)', () => {
   }, 90_000)
 
   it('drops the sharded subscription in Redis when the last subscriber of a crawl leaves', async () => {
-    const service = new RedisProgressService({ redis, prefix })
+    const service = new RedisProgressService({ redis: own.redis, prefix })
     const ids = ['leave-a', 'leave-b', 'leave-c', 'leave-d']
     for (const id of ids) await service.start(id)
     const subscriptions = await Promise.all(ids.map((id) => service.subscribe(id, () => {})))
-    for (const id of ids) await waitForRedisSubscribers(redis, keysOf(id).channel, 1)
+    for (const id of ids) await waitForRedisSubscribers(own.redis, keysOf(id).channel, 1)
     for (const subscription of subscriptions) await subscription.unsubscribe()
-    for (const id of ids) await waitForRedisSubscribers(redis, keysOf(id).channel, 0)
+    for (const id of ids) await waitForRedisSubscribers(own.redis, keysOf(id).channel, 0)
     await service.close()
   })
 })

@@ -1,38 +1,17 @@
 import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
-import { Redis } from 'ioredis'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
+import { useOwnRedis } from '../support/ownRedis.js'
 import { waitForRedisSubscribers } from '../support/pubsubChecks.js'
-import { type RedisServerHandle, startRedisServer } from '../support/redisServer.js'
 import { expectEverySeqOnce } from '../support/streamChecks.js'
 
-const servers: RedisServerHandle[] = []
-const clients: Redis[] = []
 // Reconnect errors are expected here (the server goes away on purpose); kept, not discarded.
-const connectionErrors: Error[] = []
-const onConnectionError = (error: Error) => void connectionErrors.push(error)
-afterEach(async () => {
-  await Promise.all(
-    clients.splice(0).map((client) => client.quit().catch(() => client.disconnect())),
-  )
-  await Promise.all(servers.splice(0).map((server) => server.stop()))
-})
+const redisServers = useOwnRedis()
+const { onConnectionError } = redisServers
 
 // History holds every event of these tests: what an outage may cost is then never a resync
 // (ioredis 6 waits 50 to 250 ms before a reconnect, ioredis 5 50 ms), so any gap is a loss.
 const historyLimit = 10_000
-
-async function ownRedis(extraArgs: string[] = []) {
-  const server = await startRedisServer(extraArgs)
-  servers.push(server)
-  const open = () => {
-    const client = new Redis(server.url, { maxRetriesPerRequest: null })
-    client.on('error', onConnectionError)
-    clients.push(client)
-    return client
-  }
-  return { server, open }
-}
 
 /** Subscribers on two services, so two pub/sub connections are exposed to the fault. */
 async function subscribeAll(services: RedisProgressService[], crawlId: string) {
@@ -49,7 +28,7 @@ async function subscribeAll(services: RedisProgressService[], crawlId: string) {
 
 describe('faults (each on its own redis-server)', () => {
   it('loses nothing when CLIENT KILL TYPE pubsub hits while 5 workers publish 2,000 events', async () => {
-    const { open } = await ownRedis()
+    const { open } = await redisServers.start()
     const admin = open()
     const publisher = new RedisProgressService({ redis: open(), onConnectionError, historyLimit })
     const services = [
@@ -96,7 +75,7 @@ describe('faults (each on its own redis-server)', () => {
   }, 90_000)
 
   it('carries on across a Redis restart mid-stream (appendonly yes): every seq once, exact totals', async () => {
-    const { server, open } = await ownRedis(['--appendonly', 'yes'])
+    const { server, open } = await redisServers.start(['--appendonly', 'yes'])
     const publisher = new RedisProgressService({ redis: open(), onConnectionError, historyLimit })
     const services = [
       new RedisProgressService({ redis: open(), onConnectionError, historyLimit }),

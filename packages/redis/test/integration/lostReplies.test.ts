@@ -1,4 +1,6 @@
+import type { ProgressEnvelope } from '@docspasta/progress-core'
 import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { RedisProgressService } from '../../src/index.js'
 import { useOwnRedis } from '../support/ownRedis.js'
@@ -51,6 +53,20 @@ async function publishUnderFaults(
   return figures
 }
 
+/**
+ * A publisher and a watcher on connections of their own, and a recorder subscribed from seq 0;
+ * history holds every event, so any gap would be a loss.
+ */
+async function watchedCrawl(open: () => Redis, crawlId: string) {
+  const options = { historyLimit: 100_000, onConnectionError: redisServers.onConnectionError }
+  const publisher = new RedisProgressService({ redis: open(), ...options })
+  const watcher = new RedisProgressService({ redis: open(), ...options })
+  await publisher.start(crawlId)
+  const recorder = new EnvelopeRecorder()
+  await watcher.subscribe(crawlId, recorder.handler, recorder.options({ afterSeq: 0 }))
+  return { publisher, watcher, recorder }
+}
+
 function storedUrlCounts(recorder: EnvelopeRecorder): Map<string, number> {
   const counts = new Map<string, number>()
   for (const envelope of recorder.envelopes) {
@@ -60,17 +76,51 @@ function storedUrlCounts(recorder: EnvelopeRecorder): Map<string, number> {
   return counts
 }
 
+/**
+ * After the terminal: the totals are exactly what resolved, every url was stored and delivered
+ * once, every seq once and in order. Prints the figures for the record.
+ */
+async function expectAppliedOnce(
+  label: string,
+  faults: Record<string, number>,
+  figures: LoadFigures,
+  publisher: RedisProgressService,
+  recorder: EnvelopeRecorder,
+): Promise<void> {
+  await recorder.waitForTerminal(30_000)
+  const terminal = recorder.terminals[0] as ProgressEnvelope
+  const urlCounts = storedUrlCounts(recorder)
+  const duplicatedUrls = [...urlCounts].filter(([, count]) => count > 1)
+  console.info(
+    label,
+    JSON.stringify({
+      ...faults,
+      discoveriesResolved: figures.discoveries,
+      incrementsResolved: figures.increments,
+      totals: terminal.totals,
+      seq: terminal.seq,
+      duplicatedUrls: duplicatedUrls.length,
+    }),
+  )
+  expect(terminal.totals).toEqual({
+    discovered: figures.discoveries,
+    processed: figures.increments,
+    failed: 0,
+  })
+  expect(duplicatedUrls).toEqual([])
+  expect(urlCounts.size).toBe(figures.urls.length)
+  expect(terminal.seq).toBe(figures.discoveries + figures.increments + 1)
+  expectEverySeqOnce(recorder, terminal.seq)
+  expect(recorder.errors).toEqual([])
+  expect(await publisher.getSnapshot(terminal.crawlId)).toMatchObject({ seq: terminal.seq })
+}
+
 describe('lost replies (each test on its own redis-server)', () => {
   it('applies each publish once when 20 CLIENT KILL TYPE normal cut replies that ioredis re-sends', async () => {
     const { open } = await redisServers.start()
     const admin = open()
-    const options = { historyLimit: 100_000, onConnectionError: redisServers.onConnectionError }
-    const publisher = new RedisProgressService({ redis: open(), ...options })
-    const watcher = new RedisProgressService({ redis: open(), ...options })
     const crawlId = 'lost-replies'
-    await publisher.start(crawlId)
-    const recorder = new EnvelopeRecorder()
-    await watcher.subscribe(crawlId, recorder.handler, recorder.options({ afterSeq: 0 }))
+    const { publisher, watcher, recorder } = await watchedCrawl(open, crawlId)
 
     let kills = 0
     const figures = await publishUnderFaults(publisher, crawlId, {
@@ -82,45 +132,15 @@ describe('lost replies (each test on its own redis-server)', () => {
       },
     })
     expect(await publisher.complete(crawlId, { calls: 10_000 })).toBe(true)
-    await recorder.waitForTerminal(30_000)
-
-    const snapshot = await publisher.getSnapshot(crawlId)
-    const duplicatedUrls = [...storedUrlCounts(recorder)].filter(([, count]) => count > 1)
-    console.info(
-      'lost-reply figures',
-      JSON.stringify({
-        kills,
-        discoveriesResolved: figures.discoveries,
-        incrementsResolved: figures.increments,
-        totals: snapshot?.totals,
-        seq: snapshot?.seq,
-        duplicatedUrls: duplicatedUrls.length,
-        reconnectErrors: redisServers.connectionErrors.length,
-      }),
-    )
+    await expectAppliedOnce('lost-reply figures', { kills }, figures, publisher, recorder)
     expect(kills).toBeGreaterThanOrEqual(20)
-    expect(snapshot?.totals).toEqual({
-      discovered: figures.discoveries,
-      processed: figures.increments,
-      failed: 0,
-    })
-    expect(duplicatedUrls).toEqual([])
-    expect(storedUrlCounts(recorder).size).toBe(figures.urls.length)
-    expect(snapshot?.seq).toBe(figures.discoveries + figures.increments + 1)
-    expectEverySeqOnce(recorder, snapshot?.seq as number)
-    expect(recorder.errors).toEqual([])
     await Promise.all([publisher.close(), watcher.close()])
   }, 120_000)
 
   it('applies each publish once across 8 restarts (appendonly yes) that lose replies', async () => {
     const { server, open } = await redisServers.start(['--appendonly', 'yes'])
-    const options = { historyLimit: 100_000, onConnectionError: redisServers.onConnectionError }
-    const publisher = new RedisProgressService({ redis: open(), ...options })
-    const watcher = new RedisProgressService({ redis: open(), ...options })
     const crawlId = 'lost-replies-restart'
-    await publisher.start(crawlId)
-    const recorder = new EnvelopeRecorder()
-    await watcher.subscribe(crawlId, recorder.handler, recorder.options({ afterSeq: 0 }))
+    const { publisher, watcher, recorder } = await watchedCrawl(open, crawlId)
 
     let restarts = 0
     const figures = await publishUnderFaults(publisher, crawlId, {
@@ -133,29 +153,8 @@ describe('lost replies (each test on its own redis-server)', () => {
       },
     })
     expect(await publisher.complete(crawlId, {})).toBe(true)
-    await recorder.waitForTerminal(30_000)
-
-    const snapshot = await publisher.getSnapshot(crawlId)
-    const duplicatedUrls = [...storedUrlCounts(recorder)].filter(([, count]) => count > 1)
-    console.info(
-      'restart figures',
-      JSON.stringify({
-        restarts,
-        discoveriesResolved: figures.discoveries,
-        incrementsResolved: figures.increments,
-        totals: snapshot?.totals,
-        duplicatedUrls: duplicatedUrls.length,
-      }),
-    )
+    await expectAppliedOnce('restart figures', { restarts }, figures, publisher, recorder)
     expect(restarts).toBe(8)
-    expect(snapshot?.totals).toEqual({
-      discovered: figures.discoveries,
-      processed: figures.increments,
-      failed: 0,
-    })
-    expect(duplicatedUrls).toEqual([])
-    expectEverySeqOnce(recorder, snapshot?.seq as number)
-    expect(recorder.errors).toEqual([])
     await Promise.all([publisher.close(), watcher.close()])
   }, 120_000)
 

@@ -13,6 +13,24 @@ import { startTcpProxy } from '../support/tcpProxy.js'
 const redisServers = useOwnRedis()
 const keysOf = createKeyBuilder()
 
+/**
+ * A service that reaches its own Redis through a proxy that can hold Redis's replies (its
+ * subscriber connection then stays between connect and ready for as long as a test wants), with
+ * one subscription open on crawl `anchor`, so that connection is in subscriber mode.
+ */
+async function serviceBehindProxy() {
+  const { server, open } = await redisServers.start()
+  const admin = open()
+  const proxy = await startTcpProxy(server.port)
+  const service = new RedisProgressService({
+    redis: open({}, proxy.url),
+    onConnectionError: redisServers.onConnectionError,
+  })
+  await service.start('anchor')
+  await service.subscribe('anchor', () => {})
+  return { admin, proxy, service }
+}
+
 describe('shared subscriber', () => {
   it('leaves no subscription in Redis once the last subscriber of a crawl is gone', async () => {
     const { open } = await redisServers.start()
@@ -71,17 +89,7 @@ describe('shared subscriber', () => {
   }, 60_000)
 
   it('lets subscribe() calls made while a killed subscriber reconnects wait for it, then deliver (5 × 600)', async () => {
-    const { server, open } = await redisServers.start()
-    const admin = open()
-    // The service reaches Redis through a proxy that can hold Redis's replies: its subscriber
-    // connection then stays between connect and ready for as long as the test wants.
-    const proxy = await startTcpProxy(server.port)
-    const service = new RedisProgressService({
-      redis: open({}, proxy.url),
-      onConnectionError: redisServers.onConnectionError,
-    })
-    await service.start('anchor')
-    await service.subscribe('anchor', () => {})
+    const { admin, proxy, service } = await serviceBehindProxy()
     // Which replies share a read with the handshake's varies: 5 rounds, each must pass.
     for (let round = 0; round < 5; round++) {
       const ids = Array.from({ length: 600 }, (_, i) => `rush-${round}-${i}`)
@@ -112,16 +120,8 @@ describe('shared subscriber', () => {
   }, 60_000)
 
   it('leaves nothing subscribed in Redis for a crawl cleaned up while its subscribe waited for the connection', async () => {
-    const { server, open } = await redisServers.start()
-    const admin = open()
-    const proxy = await startTcpProxy(server.port)
-    const service = new RedisProgressService({
-      redis: open({}, proxy.url),
-      onConnectionError: redisServers.onConnectionError,
-    })
-    await service.start('anchor')
+    const { admin, proxy, service } = await serviceBehindProxy()
     await service.start('gone')
-    await service.subscribe('anchor', () => {})
     // The subscriber connection is cut and its reconnect held in its handshake; the command
     // connection, open already, goes on.
     proxy.holdNewConnections(true)
