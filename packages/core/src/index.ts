@@ -17,7 +17,7 @@ export {
   ProgressServiceBase,
   type ResumePosition,
 } from './progressServiceBase.js'
-export { createEpoch } from './randomTokens.js'
+export { CallTokens, createEpoch } from './randomTokens.js'
 export { DEFAULT_PROGRESS_BASE_PATH, progressStreamPath, progressStreamRoute } from './routes.js'
 export type {
   EnvelopeHandler,

@@ -8,7 +8,7 @@ import {
   type ProgressInput,
   type ProgressTotals,
 } from './events.js'
-import { createEventTag, createOperationId } from './randomTokens.js'
+import { CallTokens } from './randomTokens.js'
 import type {
   EnvelopeHandler,
   ProgressService,
@@ -40,8 +40,11 @@ export interface ResumePosition {
 
 /** One state-changing call, as every backend's append() receives it. */
 export interface AppendOperation {
-  /** The caller's operation id, or one made for this call (never per attempt). */
-  id: string
+  /**
+   * The caller's operation id, if given. A backend whose client may re-send a call (Redis) makes
+   * one per call when there is none, never per attempt.
+   */
+  id: string | undefined
   /** The call's random tag; each envelope's tag derives from it and the envelope's place. */
   tag: string
   /** Per input, the most bytes of JSON its envelope can take. */
@@ -57,6 +60,8 @@ const inBatch = (index: number) => `inputs.${index}`
  * the protected methods, which receive only validated values.
  */
 export abstract class ProgressServiceBase implements ProgressService {
+  readonly #tokens = new CallTokens()
+
   async start(crawlId: string): Promise<ProgressSnapshot> {
     return this.startCrawl(parseCrawlId(crawlId))
   }
@@ -68,7 +73,7 @@ export abstract class ProgressServiceBase implements ProgressService {
   ): Promise<EventEnvelope> {
     const id = parseCrawlId(crawlId)
     const inputs = [parseInput(input)]
-    const [envelope] = await this.append(id, inputs, operation(id, inputs, options, topLevel))
+    const [envelope] = await this.append(id, inputs, this.#operation(id, inputs, options, topLevel))
     return envelope as EventEnvelope
   }
 
@@ -79,7 +84,7 @@ export abstract class ProgressServiceBase implements ProgressService {
   ): Promise<EventEnvelope[]> {
     const id = parseCrawlId(crawlId)
     const parsed = parseInputs(inputs)
-    return this.append(id, parsed, operation(id, parsed, options, inBatch))
+    return this.append(id, parsed, this.#operation(id, parsed, options, inBatch))
   }
 
   async increment(
@@ -89,7 +94,7 @@ export abstract class ProgressServiceBase implements ProgressService {
   ): Promise<ProgressTotals> {
     const id = parseCrawlId(crawlId)
     const inputs: ProgressInput[] = [{ type: 'progress', delta: parseDelta(delta) }]
-    const [envelope] = await this.append(id, inputs, operation(id, inputs, options, topLevel))
+    const [envelope] = await this.append(id, inputs, this.#operation(id, inputs, options, topLevel))
     return (envelope as EventEnvelope).totals
   }
 
@@ -144,7 +149,11 @@ export abstract class ProgressServiceBase implements ProgressService {
     const inputs = [input]
     let envelopes: EventEnvelope[]
     try {
-      envelopes = await this.append(crawlId, inputs, operation(crawlId, inputs, options, topLevel))
+      envelopes = await this.append(
+        crawlId,
+        inputs,
+        this.#operation(crawlId, inputs, options, topLevel),
+      )
     } catch (error) {
       if (error instanceof CrawlClosedError) return false
       throw error
@@ -158,6 +167,17 @@ export abstract class ProgressServiceBase implements ProgressService {
         message: 'was used by an earlier call that did not close the crawl',
       },
     ])
+  }
+
+  /** Validates the call's options and byte bounds, and gives it its id and tag. */
+  #operation(
+    crawlId: string,
+    inputs: readonly ProgressInput[],
+    options: PublishOptions | undefined,
+    pathOf: (index: number) => string,
+  ): AppendOperation {
+    const id = parseOperationId(options)
+    return { id, tag: this.#tokens.tag(), sizes: measureInputs(crawlId, inputs, pathOf) }
   }
 
   protected abstract startCrawl(crawlId: string): Promise<ProgressSnapshot>
@@ -179,15 +199,4 @@ export abstract class ProgressServiceBase implements ProgressService {
   ): Promise<ProgressSubscription>
   protected abstract readSnapshot(crawlId: string): Promise<ProgressSnapshot | null>
   protected abstract remove(crawlId: string): Promise<boolean>
-}
-
-/** Validates the call's options and byte bounds, and gives it its id and tag. */
-function operation(
-  crawlId: string,
-  inputs: readonly ProgressInput[],
-  options: PublishOptions | undefined,
-  pathOf: (index: number) => string,
-): AppendOperation {
-  const id = parseOperationId(options) ?? createOperationId()
-  return { id, tag: createEventTag(), sizes: measureInputs(crawlId, inputs, pathOf) }
 }

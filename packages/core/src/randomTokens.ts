@@ -1,30 +1,50 @@
-/** `bytes` random bytes from the platform's CSPRNG as lowercase base-36, two characters each. */
-function randomToken(bytes: number): string {
-  const random = new Uint8Array(bytes)
-  globalThis.crypto.getRandomValues(random)
+/** Each byte as two lowercase base-36 characters (an immutable table, built once). */
+const BYTE_TOKENS: readonly string[] = Array.from({ length: 256 }, (_, byte) =>
+  byte.toString(36).padStart(2, '0'),
+)
+
+function toToken(random: Uint8Array, start: number, bytes: number): string {
   let token = ''
-  for (const byte of random) token += byte.toString(36).padStart(2, '0')
+  for (let i = start; i < start + bytes; i++) token += BYTE_TOKENS[random[i] as number]
   return token
 }
 
 /** A fresh random epoch token: 16 lowercase base-36 characters (64 random bits). */
 export function createEpoch(): string {
-  return randomToken(8)
+  const random = new Uint8Array(8)
+  globalThis.crypto.getRandomValues(random)
+  return toToken(random, 0, 8)
 }
 
 /**
- * A call's operation id when the caller gives none: 16 base-36 characters (64 random bits), so
- * ids of different calls do not collide within the window a crawl remembers them for.
+ * The random tokens of one service's calls, drawn from a pool of CSPRNG bytes refilled a block
+ * at a time: asking the platform per token costs more than the rest of a memory publish.
  */
-export function createOperationId(): string {
-  return randomToken(8)
-}
+export class CallTokens {
+  readonly #pool = new Uint8Array(1024)
+  #offset = this.#pool.length
 
-/**
- * The tag of one call's envelopes: 10 base-36 characters (40 random bits). With epoch and seq
- * it is the envelope's identity, which tells an event apart from another that a store restored
- * from older data later gave the same seq.
- */
-export function createEventTag(): string {
-  return randomToken(5)
+  /**
+   * A call's operation id when the caller gives none (for a backend whose client may re-send a
+   * call): 16 base-36 characters (64 random bits), so ids of different calls do not collide
+   * within the window a crawl remembers them for.
+   */
+  operationId(): string {
+    return this.#take(8)
+  }
+
+  /** A call's tag, from which its envelopes' tags derive: 10 characters (40 random bits). */
+  tag(): string {
+    return this.#take(5)
+  }
+
+  #take(bytes: number): string {
+    if (this.#offset + bytes > this.#pool.length) {
+      globalThis.crypto.getRandomValues(this.#pool)
+      this.#offset = 0
+    }
+    const token = toToken(this.#pool, this.#offset, bytes)
+    this.#offset += bytes
+    return token
+  }
 }

@@ -33,9 +33,9 @@ export interface PublishOptions {
   /**
    * Makes the call idempotent across the caller's own retries: a call whose operation id the
    * crawl has already applied writes nothing and returns that call's outcome (the same
-   * envelopes; for complete() and fail(), whether that call closed the crawl). Default: a random
-   * id made once per call, so a command that the Redis client re-sends after a lost reply is
-   * applied once. Pass your own (for example `${jobId}:${page}`) to make a worker's retry after
+   * envelopes; for complete() and fail(), whether that call closed the crawl). Default: on Redis
+   * a random id made once per call, so a command that the Redis client re-sends after a lost
+   * reply is applied once (in memory nothing re-sends a call, and none is needed). Pass your own (for example `${jobId}:${page}`) to make a worker's retry after
    * a crash safe too. 1 to 128 printable ASCII characters, no spaces.
    *
    * A crawl remembers an operation id as long as its history holds the last envelope of that

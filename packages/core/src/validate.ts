@@ -126,16 +126,35 @@ export function parseOperationId(options: PublishOptions | undefined): string | 
   return operationId
 }
 
-const payloadOf = (input: ProgressInput): { field: string; value: unknown } => {
+/**
+ * The most a `delta` can take: `{"discovered":…,"processed":…,"failed":…}` with 16-digit counts.
+ * Progress inputs are the most frequent by far; they are counted at this bound, unserialized.
+ */
+const DELTA_MAX_BYTES = 80
+
+const payloadFieldOf = (input: ProgressInput): string => {
   switch (input.type) {
     case 'discovery':
-      return { field: 'urls', value: input.urls }
+      return 'urls'
     case 'progress':
-      return { field: 'delta', value: input.delta }
+      return 'delta'
     case 'complete':
-      return { field: 'stats', value: input.stats }
+      return 'stats'
     case 'error':
-      return { field: 'error', value: input.error }
+      return 'error'
+  }
+}
+
+const payloadBytesOf = (input: ProgressInput): number => {
+  switch (input.type) {
+    case 'discovery':
+      return jsonByteLength(input.urls)
+    case 'progress':
+      return DELTA_MAX_BYTES
+    case 'complete':
+      return jsonByteLength(input.stats)
+    case 'error':
+      return jsonByteLength(input.error)
   }
 }
 
@@ -155,10 +174,9 @@ export function measureInputs(
   const frame = envelopeFrameMaxBytes + crawlId.length
   let total = 0
   const sizes = inputs.map((input, index) => {
-    const { field, value } = payloadOf(input)
-    const bytes = frame + jsonByteLength(value)
+    const bytes = frame + payloadBytesOf(input)
     if (bytes > envelopeMaxBytes) {
-      const path = [pathOf(index), field].filter((part) => part !== '').join('.')
+      const path = [pathOf(index), payloadFieldOf(input)].filter((part) => part !== '').join('.')
       throw new ProgressValidationError([
         {
           path,

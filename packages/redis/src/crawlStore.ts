@@ -60,15 +60,17 @@ export class CrawlStore {
     return parseStateHash(crawlId, pairsToObject(reply)) as ProgressSnapshot
   }
 
+  /**
+   * Runs publish-4.lua for one call. `operationId` is the caller's, or one made for this call:
+   * ioredis re-sends exactly these arguments after a lost reply, so every attempt carries it.
+   */
   async publish(
     crawlId: string,
     keys: CrawlKeys,
     inputs: readonly ProgressInput[],
-    operation: AppendOperation,
+    operation: AppendOperation & { id: string },
   ): Promise<PublishOutcome> {
     const { idleTtlSeconds, ttlSeconds, historyLimit, historyMaxBytes } = this.#options
-    // One argument list per call: ioredis re-sends exactly these after a lost reply, so every
-    // attempt carries the same operation id.
     const reply = (await this.#scripts.run(
       'publish',
       [keys.state, keys.events, keys.operations, keys.channel],

@@ -1,5 +1,6 @@
 import {
   type AppendOperation,
+  CallTokens,
   CrawlClosedError,
   CrawlNotFoundError,
   type EnvelopeHandler,
@@ -59,6 +60,7 @@ export class RedisProgressService extends ProgressServiceBase {
   readonly #subscriptions = new Set<RedisSubscription>()
   readonly #reportConnectionError: (error: ProgressBackendError) => void
   readonly #subscribeTimeoutMs: number
+  readonly #tokens = new CallTokens()
   #closed = false
 
   constructor(options: RedisProgressServiceOptions) {
@@ -101,14 +103,16 @@ export class RedisProgressService extends ProgressServiceBase {
     inputs: ProgressInput[],
     operation: AppendOperation,
   ): Promise<EventEnvelope[]> {
+    // Made once per call, never per attempt: what ioredis re-sends is applied once.
+    const id = operation.id ?? this.#tokens.operationId()
     const outcome = await this.#call('publish', () =>
-      this.#store.publish(crawlId, this.#keys(crawlId), inputs, operation),
+      this.#store.publish(crawlId, this.#keys(crawlId), inputs, { ...operation, id }),
     )
     if (outcome.kind === 'not-found') throw new CrawlNotFoundError(crawlId)
     if (outcome.kind === 'closed') throw new CrawlClosedError(crawlId)
     if (outcome.kind === 'overflow') throw totalsOverflowError(outcome.counter)
     if (outcome.kind === 'forgotten') {
-      const reason = `operation "${operation.id}" was applied, but history no longer holds its envelopes`
+      const reason = `operation "${id}" was applied, but history no longer holds its envelopes`
       throw new ProgressBackendError('publish', new Error(reason))
     }
     return outcome.envelopes

@@ -32,8 +32,12 @@ export class CrawlRecord {
   terminal: TerminalEnvelope | null = null
   readonly history: EnvelopeHistory
   readonly subscribers = new Set<OrderedDelivery>()
-  /** Applied operation ids, oldest first, while history holds the last envelope of each. */
-  readonly #operations = new Map<string, { first: number; last: number }>()
+  /**
+   * Applied caller-supplied operation ids (nothing here re-sends a call by itself), each with
+   * the seq of its call's last envelope, oldest first. An id is remembered while history holds
+   * that envelope; the map is pruned when it outgrows history.
+   */
+  readonly #operations = new Map<string, number>()
   /** Envelopes waiting to be handed to every subscriber, oldest first. */
   readonly #outbox: EventEnvelope[] = []
   #dispatching = false
@@ -58,8 +62,8 @@ export class CrawlRecord {
 
   /** The envelopes of the call that applied `operationId`, as far as history holds them. */
   applied(operationId: string): EventEnvelope[] | undefined {
-    const call = this.#operations.get(operationId)
-    return call && this.history.range(call.first, call.last)
+    const last = this.#operations.get(operationId)
+    return last === undefined ? undefined : this.history.callEndingAt(last)
   }
 
   /**
@@ -76,26 +80,33 @@ export class CrawlRecord {
         total += amount
       }
     }
+    const callStart = this.seq + 1
+    const single = inputs.length === 1
     const envelopes = inputs.map((input, index) => {
       for (const counter of COUNTERS) this.totals[counter] += amountOf(input, counter)
-      return this.#append(
-        input,
-        `${operation.tag}${index.toString(36)}`,
-        ts,
-        operation.sizes[index] as number,
-      )
+      // One tag per envelope: the call's own, with the envelope's place in a batch.
+      const tag = single ? operation.tag : `${operation.tag}${index.toString(36)}`
+      return this.#append(input, tag, ts, operation.sizes[index] as number, callStart)
     })
     this.updatedAt = ts
-    this.#operations.set(operation.id, { first: this.seq - inputs.length + 1, last: this.seq })
-    for (const [id, call] of this.#operations) {
-      if (call.last >= this.history.oldestSeq) break
-      this.#operations.delete(id)
+    if (operation.id !== undefined) {
+      this.#operations.set(operation.id, this.seq)
+      if (this.#operations.size > 2 * this.history.capacity) this.#forgetOperations()
     }
     return envelopes
   }
 
+  /** Drops the ids whose call's last envelope left history (oldest first, so it stops early). */
+  #forgetOperations(): void {
+    const oldest = this.history.oldestSeq
+    for (const [id, last] of this.#operations) {
+      if (last >= oldest) break
+      this.#operations.delete(id)
+    }
+  }
+
   /** One envelope, tagged with its call's tag and its place in the call. */
-  #append(input: ProgressInput, tag: string, ts: number, bytes: number) {
+  #append(input: ProgressInput, tag: string, ts: number, bytes: number, callStart: number) {
     this.seq += 1
     const envelope = {
       v: 1,
@@ -111,7 +122,7 @@ export class CrawlRecord {
       this.terminal = envelope
       this.status = envelope.type === 'complete' ? 'completed' : 'failed'
     }
-    this.history.push(envelope, bytes)
+    this.history.push(envelope, bytes, callStart)
     return envelope
   }
 

@@ -11,6 +11,8 @@ export class EnvelopeHistory {
   readonly #maxBytes: number
   readonly #slots: (EventEnvelope | undefined)[] = []
   readonly #sizes: number[] = []
+  /** Per slot, the first seq of the call that made its envelope. */
+  readonly #callStarts: number[] = []
   #oldestSeq = 1
   #newestSeq = 0
   #bytes = 0
@@ -20,15 +22,24 @@ export class EnvelopeHistory {
     this.#maxBytes = maxBytes
   }
 
-  /** Appends the next envelope; `bytes` is what it counts against `maxBytes`. */
-  push(envelope: EventEnvelope, bytes: number): void {
+  /**
+   * Appends the next envelope; `bytes` is what it counts against `maxBytes`, `callStart` the
+   * first seq of the call that made it.
+   */
+  push(envelope: EventEnvelope, bytes: number, callStart: number): void {
     if (this.#newestSeq - this.#oldestSeq + 1 === this.#capacity) this.#dropOldest()
     const index = (envelope.seq - 1) % this.#capacity
     this.#slots[index] = envelope
     this.#sizes[index] = bytes
+    this.#callStarts[index] = callStart
     this.#bytes += bytes
     this.#newestSeq = envelope.seq
     while (this.#bytes > this.#maxBytes && this.#oldestSeq < this.#newestSeq) this.#dropOldest()
+  }
+
+  /** The most envelopes it holds. */
+  get capacity(): number {
+    return this.#capacity
   }
 
   /** The oldest seq still held; newest + 1 when empty. */
@@ -40,6 +51,12 @@ export class EnvelopeHistory {
   at(seq: number): EventEnvelope | undefined {
     if (seq < this.#oldestSeq || seq > this.#newestSeq) return undefined
     return this.#slots[(seq - 1) % this.#capacity]
+  }
+
+  /** The envelopes of the call whose last envelope is at `seq`, as far as they are held. */
+  callEndingAt(seq: number): EventEnvelope[] | undefined {
+    if (seq < this.#oldestSeq || seq > this.#newestSeq) return undefined
+    return this.range(this.#callStarts[(seq - 1) % this.#capacity] as number, seq)
   }
 
   /** The held envelopes with seq above `seq`, oldest first. */

@@ -139,7 +139,7 @@ export class MemoryProgressService extends ProgressServiceBase {
   ): Promise<EventEnvelope[]> {
     this.#assertOpen()
     const record = this.#require(crawlId)
-    const applied = record.applied(operation.id)
+    const applied = operation.id === undefined ? undefined : record.applied(operation.id)
     if (applied) return applied
     if (record.terminal) throw new CrawlClosedError(crawlId)
     const ts = this.#now()
