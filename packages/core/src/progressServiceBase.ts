@@ -49,6 +49,11 @@ export interface AppendOperation {
   tag: string
   /** Per input, the most bytes of JSON its envelope can take. */
   sizes: readonly number[]
+  /**
+   * Per input, its payload as JSON (urls, stats or error) as measured, or undefined for a
+   * progress input: a backend that sends JSON need not serialize it again.
+   */
+  payloads: readonly (string | undefined)[]
 }
 
 const topLevel = () => ''
@@ -177,7 +182,7 @@ export abstract class ProgressServiceBase implements ProgressService {
     pathOf: (index: number) => string,
   ): AppendOperation {
     const id = parseOperationId(options)
-    return { id, tag: this.#tokens.tag(), sizes: measureInputs(crawlId, inputs, pathOf) }
+    return { id, tag: this.#tokens.tag(), ...measureInputs(crawlId, inputs, pathOf) }
   }
 
   protected abstract startCrawl(crawlId: string): Promise<ProgressSnapshot>

@@ -6,13 +6,13 @@ import {
   crawlIdSchema,
   epochSchema,
   errorInfoSchema,
-  jsonByteLength,
   type ProgressDelta,
   type ProgressErrorInfo,
   type ProgressInput,
   progressDeltaSchema,
   progressInputSchema,
   tagSchema,
+  utf8ByteLength,
 } from './events.js'
 import { MAX_TOTAL, OPERATION_ID_PATTERN, PROGRESS_LIMITS } from './limits.js'
 import type { PublishOptions, SubscribeOptions } from './service.js'
@@ -145,23 +145,32 @@ const payloadFieldOf = (input: ProgressInput): string => {
   }
 }
 
-const payloadBytesOf = (input: ProgressInput): number => {
+/** The payload's JSON, serialized to be measured; none for a progress input (see above). */
+const payloadJsonOf = (input: ProgressInput): string | undefined => {
   switch (input.type) {
     case 'discovery':
-      return jsonByteLength(input.urls)
+      return JSON.stringify(input.urls)
     case 'progress':
-      return DELTA_MAX_BYTES
+      return undefined
     case 'complete':
-      return jsonByteLength(input.stats)
+      return JSON.stringify(input.stats)
     case 'error':
-      return jsonByteLength(input.error)
+      return JSON.stringify(input.error)
   }
+}
+
+/** Each input's envelope size bound, and the payload JSON that was serialized to measure it. */
+export interface MeasuredInputs {
+  sizes: number[]
+  /** Per input, its payload as JSON (urls, stats or error), or undefined for a progress input. */
+  payloads: (string | undefined)[]
 }
 
 /**
  * Bounds validated inputs in bytes before anything is written: each envelope they make within
  * `envelopeMaxBytes`, all of them together within `batchMaxBytes` (one script reply, one
- * published message). Returns each envelope's size bound, for the history's byte budget.
+ * published message). Returns each envelope's size bound, for the history's byte budget, and the
+ * payload JSON it serialized, so that a backend sending JSON does not serialize it again.
  *
  * @param pathOf - the field path of input `index` in the caller's terms (`''` for publish())
  */
@@ -169,12 +178,15 @@ export function measureInputs(
   crawlId: string,
   inputs: readonly ProgressInput[],
   pathOf: (index: number) => string,
-): number[] {
+): MeasuredInputs {
   const { envelopeFrameMaxBytes, envelopeMaxBytes, batchMaxBytes } = PROGRESS_LIMITS
   const frame = envelopeFrameMaxBytes + crawlId.length
   let total = 0
+  const payloads: (string | undefined)[] = []
   const sizes = inputs.map((input, index) => {
-    const bytes = frame + payloadBytesOf(input)
+    const json = payloadJsonOf(input)
+    payloads.push(json)
+    const bytes = frame + (json === undefined ? DELTA_MAX_BYTES : utf8ByteLength(json))
     if (bytes > envelopeMaxBytes) {
       const path = [pathOf(index), payloadFieldOf(input)].filter((part) => part !== '').join('.')
       throw new ProgressValidationError([
@@ -195,7 +207,7 @@ export function measureInputs(
       },
     ])
   }
-  return sizes
+  return { sizes, payloads }
 }
 
 /** A call that would take a total past Number.MAX_SAFE_INTEGER; nothing was written. */

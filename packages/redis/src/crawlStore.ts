@@ -83,7 +83,7 @@ export class CrawlStore {
         this.#publishCommand,
         operation.id,
         operation.tag,
-        ...toPublishScriptArgs(inputs),
+        ...toPublishScriptArgs(inputs, operation.payloads),
       ],
     )) as [number, ...string[]]
     const [code, ...values] = reply

@@ -92,8 +92,8 @@ for i = 9, #ARGV, 5 do
   seq = seq + 1
   local id = string.format('%d-0', seq)
   previousTag = string.sub(redis.sha1hex(previousTag .. ':' .. tag .. ':' .. i), 1, 12)
-  local envelope = head .. string.format('%d', seq) .. middle .. previousTag .. '","type":"' .. ARGV[i] ..
-    '","totals":{"discovered":' .. string.format('%d', totals[1]) ..
+  local envelope = head .. string.format('%d', seq) .. middle .. previousTag ..
+    '","type":"' .. ARGV[i] .. '","totals":{"discovered":' .. string.format('%d', totals[1]) ..
     ',"processed":' .. string.format('%d', totals[2]) ..
     ',"failed":' .. string.format('%d', totals[3]) .. '},' .. ARGV[i + 4] .. '}'
   if i + 5 > #ARGV then

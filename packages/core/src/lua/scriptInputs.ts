@@ -1,16 +1,29 @@
 import type { ProgressInput } from '../events.js'
 
 /**
- * The ARGV values of publish-3.lua for validated inputs: per input its type, the three counter
- * increments and the payload as a JSON fragment (`"urls":[…]`). Serializing here, in JS, keeps
- * payloads byte-exact: the script splices the fragment into the envelope without decoding it.
+ * The per-input ARGV values of publish-4.lua for validated inputs: per input its type, the three
+ * counter increments and the payload as a JSON fragment (`"urls":[…]`). Serializing here, in JS,
+ * keeps payloads byte-exact: the script splices the fragment into the envelope without decoding
+ * it.
+ *
+ * @param payloads - payload JSON already serialized (AppendOperation.payloads), reused as is
  */
-export function toPublishScriptArgs(inputs: readonly ProgressInput[]): string[] {
+export function toPublishScriptArgs(
+  inputs: readonly ProgressInput[],
+  payloads: readonly (string | undefined)[] = [],
+): string[] {
   const args: string[] = []
-  for (const input of inputs) {
+  for (const [index, input] of inputs.entries()) {
+    const json = payloads[index]
     switch (input.type) {
       case 'discovery':
-        args.push('discovery', String(input.urls.length), '0', '0', fragment('urls', input.urls))
+        args.push(
+          'discovery',
+          String(input.urls.length),
+          '0',
+          '0',
+          fragment('urls', input.urls, json),
+        )
         break
       case 'progress': {
         const { discovered = 0, processed = 0, failed = 0 } = input.delta
@@ -24,16 +37,17 @@ export function toPublishScriptArgs(inputs: readonly ProgressInput[]): string[] 
         break
       }
       case 'complete':
-        args.push('complete', '0', '0', '0', fragment('stats', input.stats))
+        args.push('complete', '0', '0', '0', fragment('stats', input.stats, json))
         break
       case 'error':
-        args.push('error', '0', '0', '0', fragment('error', input.error))
+        args.push('error', '0', '0', '0', fragment('error', input.error, json))
         break
     }
   }
   return args
 }
 
-function fragment(field: string, value: unknown): string {
-  return `"${field}":${JSON.stringify(value)}`
+/** `"field":<json>`, from the JSON already serialized when the input was measured, if any. */
+function fragment(field: string, value: unknown, json: string | undefined = undefined): string {
+  return `"${field}":${json ?? JSON.stringify(value)}`
 }

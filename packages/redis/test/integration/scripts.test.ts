@@ -129,7 +129,7 @@ describe('event tags', () => {
     const store = new CrawlStore(redis, resolveServiceOptions())
     const progress = { type: 'progress' as const, delta: { processed: 1 } }
     const call = (id: string, tag: string, count: number) =>
-      [Array.from({ length: count }, () => progress), { id, tag, sizes: [] }] as const
+      [Array.from({ length: count }, () => progress), { id, tag, sizes: [], payloads: [] }] as const
     const W = call('w', 'wwwwwwwwww', 1)
     const X = call('x', 'xxxxxxxxxx', 3)
     const Z = call('z', 'zzzzzzzzzz', 1)
