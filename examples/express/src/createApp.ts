@@ -71,11 +71,9 @@ export function createApp(options: CreateAppOptions): ExpressExample {
     res.status(201).json({ crawlId, streamUrl: progressStreamPath(crawlId) })
   })
 
-  // progressStreamRoute() is `<basePath>/:crawlId/stream`. Express 5 passes a rejection on to
-  // its error handler.
-  app.get<string, { crawlId: string }>(progressStreamRoute(), (req, res) =>
-    handleStream(req, res, req.params.crawlId),
-  )
+  // progressStreamRoute() is `<basePath>/:crawlId/stream`, as a literal type: Express types
+  // req.params.crawlId from it. Express 5 passes a rejection on to its error handler.
+  app.get(progressStreamRoute(), (req, res) => handleStream(req, res, req.params.crawlId))
 
   app.get('/', (_req, res) => res.sendFile(indexHtml))
 

@@ -85,7 +85,12 @@ it('starts a crawl with POST /api/crawls and streams it once, in order, to one c
     expect(processed + failed).toBeLessThanOrEqual(discovered)
   }
 
-  expect(example.streams.diagnostics()).toEqual({ connections: 0, timers: 0, queuedBytes: 0 })
+  expect(example.streams.diagnostics()).toEqual({
+    connections: 0,
+    timers: 0,
+    queuedBytes: 0,
+    released: { unread: 0, overflow: 0 },
+  })
 })
 
 it('ends open streams with an error envelope when the app closes mid-crawl', async () => {
@@ -101,7 +106,12 @@ it('ends open streams with an error envelope when the app closes mid-crawl', asy
     type: 'error',
     error: { code: 'crawl-aborted', retryable: true },
   })
-  expect(example.streams.diagnostics()).toEqual({ connections: 0, timers: 0, queuedBytes: 0 })
+  expect(example.streams.diagnostics()).toEqual({
+    connections: 0,
+    timers: 0,
+    queuedBytes: 0,
+    released: { unread: 0, overflow: 0 },
+  })
 })
 
 it('answers 400 for an invalid crawl id and 404 for an unknown crawl, as JSON', async () => {

@@ -18,7 +18,12 @@ export {
   type ResumePosition,
 } from './progressServiceBase.js'
 export { CallTokens, createEpoch } from './randomTokens.js'
-export { DEFAULT_PROGRESS_BASE_PATH, progressStreamPath, progressStreamRoute } from './routes.js'
+export {
+  DEFAULT_PROGRESS_BASE_PATH,
+  type ProgressStreamRoute,
+  progressStreamPath,
+  progressStreamRoute,
+} from './routes.js'
 export type {
   EnvelopeHandler,
   ProgressService,
@@ -46,6 +51,7 @@ export {
 export {
   type AuthorizeResult,
   createProgressStreamServer,
+  type HandleOptions,
   type ProgressStreamServer,
   type ProgressStreamServerDiagnostics,
   type ProgressStreamServerOptions,

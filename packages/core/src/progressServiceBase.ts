@@ -33,9 +33,9 @@ import {
 
 /** A validated resume position. */
 export interface ResumePosition {
-  afterSeq?: number
-  epoch?: string
-  tag?: string
+  afterSeq?: number | undefined
+  epoch?: string | undefined
+  tag?: string | undefined
 }
 
 /** One state-changing call, as every backend's append() receives it. */

@@ -17,14 +17,24 @@ export function progressStreamPath(crawlId: string, basePath = DEFAULT_PROGRESS_
   return `${base}/${encodeURIComponent(parseCrawlId(crawlId))}/stream`
 }
 
+/** A base path without its trailing slash, as a type. */
+type TrimmedBase<B extends string> = B extends `${infer Base}/` ? Base : B
+
+/** The route pattern of a base path, as a literal type routers read parameters from. */
+export type ProgressStreamRoute<B extends string = typeof DEFAULT_PROGRESS_BASE_PATH> =
+  `${TrimmedBase<B>}/:crawlId/stream`
+
 /**
- * The route pattern for routers with `:param` syntax (Express, Hono, Fastify), built from the
- * same base path as progressStreamPath().
+ * The route pattern for routers with `:param` syntax (Express, Hono), built from the same base
+ * path as progressStreamPath(). Its type is the literal pattern, so Express and Hono type
+ * `crawlId` as a route parameter without an explicit generic.
  *
  * @example
  * app.get(progressStreamRoute(), handler) // '/api/crawl-v2/:crawlId/stream'
  */
-export function progressStreamRoute(basePath = DEFAULT_PROGRESS_BASE_PATH): string {
+export function progressStreamRoute<B extends string = typeof DEFAULT_PROGRESS_BASE_PATH>(
+  basePath: B = DEFAULT_PROGRESS_BASE_PATH as B,
+): ProgressStreamRoute<B> {
   const base = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath
-  return `${base}/:crawlId/stream`
+  return `${base}/:crawlId/stream` as ProgressStreamRoute<B>
 }

@@ -56,19 +56,19 @@ export interface SubscribeOptions {
    * follow. Omitted: a `snapshot` of the current state comes first. A position that history no
    * longer holds (or ahead of the crawl) yields a snapshot with `resync: true` instead.
    */
-  afterSeq?: number
+  afterSeq?: number | undefined
   /**
    * The epoch that `afterSeq` belongs to. Another epoch means the crawl's state was lost and
    * started again: the subscriber gets a snapshot with `resync: true`.
    */
-  epoch?: string
+  epoch?: string | undefined
   /**
    * The tag of the envelope at `afterSeq`. With it, a store that lost writes and gave `afterSeq`
    * to another event since (Redis restarted from older data, a failover to a lagging replica) is
    * detected: the subscriber gets a snapshot with `resync: true` instead of a silent skip.
    * Without it, only the epoch and the seq are checked.
    */
-  tag?: string
+  tag?: string | undefined
   /**
    * Called once if the subscription ends abnormally: the crawl was cleaned up or expired while
    * subscribed (CrawlNotFoundError), the service closed (code `service-closed`), the backend

@@ -85,9 +85,9 @@ const subscribeOptionsSchema = z.object({
 
 /** Validates the resume position of subscribe(); throws ProgressValidationError. */
 export function parseResumePosition(options: SubscribeOptions): {
-  afterSeq?: number
-  epoch?: string
-  tag?: string
+  afterSeq?: number | undefined
+  epoch?: string | undefined
+  tag?: string | undefined
 } {
   return parseWith(
     subscribeOptionsSchema,

@@ -9,9 +9,10 @@ export type NodeProgressHandler = (
 ) => Promise<void>
 
 /**
- * Adapts a ProgressStreamServer to node:http (Express, Fastify's raw objects, plain servers).
- * It reads the next chunk only after the socket took the last one (`write() === false` waits
- * for 'drain'), so a slow client holds back the stream instead of filling memory.
+ * Adapts a ProgressStreamServer to node:http (Express, plain servers). It reads the next chunk
+ * only after the socket took the last one (`write() === false` waits for 'drain'), so a slow
+ * client holds back the stream instead of filling memory; a stream released because its client
+ * stopped reading destroys the socket.
  *
  * @example
  * const handle = createNodeProgressHandler(createProgressStreamServer({ service }))
@@ -49,26 +50,52 @@ async function pipeWithBackpressure(
   res: ServerResponse,
 ): Promise<void> {
   const reader = body.getReader()
+  // The stream can end (or error) while nothing reads it: a wait for 'drain' must end then too.
+  const end: StreamEnd = { ended: false, notify: undefined }
+  const onEnd = () => {
+    end.ended = true
+    end.notify?.()
+  }
+  reader.closed.then(onEnd, onEnd)
   try {
     for (;;) {
       const { done, value } = await reader.read()
       if (done || res.destroyed) break
-      if (!res.write(value)) await drainedOrClosed(res)
+      if (res.write(value)) continue
+      // The next read tells how the stream ended, if it did: closed (end the response after
+      // what the socket holds) or errored.
+      await drainedOrEnded(res, end)
     }
+  } catch {
+    // The stream errored (released because the client stopped reading): end the socket now
+    // instead of waiting for a drain that may never come. The client resumes from its last id.
+    res.destroy()
   } finally {
-    if (res.destroyed) await reader.cancel()
+    if (res.destroyed) await reader.cancel().catch(() => undefined)
     else res.end()
     reader.releaseLock()
   }
 }
 
-function drainedOrClosed(res: ServerResponse): Promise<void> {
+/** Whether the stream ended, and the one wait to tell: a slot, not a listener per wait. */
+interface StreamEnd {
+  ended: boolean
+  notify: (() => void) | undefined
+}
+
+function drainedOrEnded(res: ServerResponse, end: StreamEnd): Promise<void> {
   return new Promise((resolve) => {
+    if (end.ended) {
+      resolve()
+      return
+    }
     const done = () => {
+      end.notify = undefined
       res.off('drain', done)
       res.off('close', done)
       resolve()
     }
+    end.notify = done
     res.on('drain', done)
     res.on('close', done)
   })

@@ -9,45 +9,60 @@ import {
   createProgressStreamServer,
   type ProgressStreamServerOptions,
 } from './progressStreamServer.js'
-import { encodeEnvelope, parseLastEventId } from './sseEncoding.js'
+import { encodeEnvelope, parseLastEventId, type StreamPosition } from './sseEncoding.js'
 
 export interface CreateProgressStreamOptions extends ProgressStreamTuning {
   /** The position to resume after (`<epoch>:<seq>:<tag>`); malformed or absent: snapshot. */
-  lastEventId?: string | null
+  lastEventId?: string | null | undefined
   /** Aborting it ends the stream and releases the subscription. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
   /** Problems after the stream started. Default: console.error. */
-  onError?: (error: unknown) => void
+  onError?: ((error: unknown) => void) | undefined
 }
 
 /**
- * The SSE bytes of one crawl as a Web ReadableStream, for any runtime. The crawl id is checked
- * at once (ProgressValidationError); an unknown crawl or a store failure errors the stream. For
- * status codes, authorization and connection limits use createProgressStreamServer().
+ * The SSE bytes of one crawl as a Web ReadableStream, for any runtime, once the crawl is known
+ * to exist. Rejects before any byte: ProgressValidationError for an invalid crawl id,
+ * CrawlNotFoundError (`crawl-not-found`, answer 404) for an unknown crawl, ProgressBackendError
+ * when the store fails (answer 503). A client that already holds the terminal envelope gets it
+ * again (never an empty stream, after which an EventSource would reconnect forever). For status
+ * codes, authorization, HEAD and connection limits use createProgressStreamServer().
  *
  * @example
- * return new Response(createProgressStream(service, crawlId, { lastEventId }), { headers: SSE_HEADERS })
+ * const stream = await createProgressStream(service, crawlId, { lastEventId, signal: request.signal })
+ * return new Response(stream, { headers: SSE_HEADERS })
  */
-export function createProgressStream(
+export async function createProgressStream(
   service: ProgressService,
   crawlId: string,
   options: CreateProgressStreamOptions = {},
-): ReadableStream<Uint8Array> {
+): Promise<ReadableStream<Uint8Array>> {
   const id = parseCrawlId(crawlId)
-  const connection = new ProgressConnection(
-    service,
-    id,
-    { tuning: resolveStreamTuning(options), signal: options.signal },
-    {
-      encode: encodeEnvelope,
-      onClosed: () => {},
-      onError: options.onError ?? console.error,
-      onTimers: () => {},
-    },
-  )
-  // A failed open errors the stream itself; the reader sees it there.
-  connection.open(parseLastEventId(options.lastEventId)).catch(() => undefined)
-  return connection.stream
+  const tuning = resolveStreamTuning(options)
+  const hooks = {
+    encode: encodeEnvelope,
+    onClosed: () => {},
+    onError: options.onError ?? console.error,
+    onTimers: () => {},
+  }
+  const open = async (position: StreamPosition | undefined) => {
+    const connection = new ProgressConnection(
+      service,
+      id,
+      { tuning, signal: options.signal },
+      hooks,
+    )
+    await connection.open(position)
+    return connection
+  }
+  const position = parseLastEventId(options.lastEventId)
+  const connection = await open(position)
+  if (!connection.isExhausted || !position) return connection.stream
+  // The position is the terminal envelope's: replay from just before it. Its tag was checked by
+  // the first open; the one before it is not known here, and not needed.
+  connection.close()
+  const replay = await open({ epoch: position.epoch, seq: position.seq - 1 })
+  return replay.stream
 }
 
 /**
@@ -64,12 +79,9 @@ export function progressResponse(
   service: ProgressService,
   request: Request,
   options: Omit<ProgressStreamServerOptions, 'service' | 'maxConnections'> & {
-    crawlId?: string
+    crawlId?: string | undefined
   } = {},
 ): Promise<Response> {
   const { crawlId, ...serverOptions } = options
-  return createProgressStreamServer({ service, ...serverOptions }).handle(
-    request,
-    crawlId === undefined ? {} : { crawlId },
-  )
+  return createProgressStreamServer({ service, ...serverOptions }).handle(request, { crawlId })
 }

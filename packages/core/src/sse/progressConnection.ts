@@ -20,6 +20,12 @@ export interface ProgressStreamTuning {
    * before the first write (a long replay) becomes one `resync` snapshot instead. Default 4 MiB.
    */
   queueHardLimitBytes?: number
+  /**
+   * How long a response may go unread while it has something to send (its terminal envelope, a
+   * heartbeat) before the connection is released: a framework that drops a Response without
+   * cancelling its body, or a client that stopped reading. Default 10,000.
+   */
+  unreadTimeoutMs?: number
 }
 
 export const DEFAULT_STREAM_TUNING: Readonly<Required<ProgressStreamTuning>> = {
@@ -29,6 +35,7 @@ export const DEFAULT_STREAM_TUNING: Readonly<Required<ProgressStreamTuning>> = {
   queueSoftLimitBytes: 64 * 1024,
   // Above the largest single envelope (1,000 urls of 2,048 characters ≈ 2 MB).
   queueHardLimitBytes: 4 * 1024 * 1024,
+  unreadTimeoutMs: 10_000,
 }
 
 /** The tuning with every default filled in. */
@@ -48,7 +55,7 @@ export function resolveStreamTuning(options: ProgressStreamTuning): Required<Pro
 }
 
 /** Why a connection ended. */
-export type ConnectionEnd = 'terminal' | 'cancelled' | 'overflow' | 'subscription-ended'
+export type ConnectionEnd = 'terminal' | 'cancelled' | 'overflow' | 'unread' | 'subscription-ended'
 
 export interface ProgressConnectionHooks {
   encode: Encode
@@ -66,8 +73,9 @@ const PING = encodeComment('ping')
  * One SSE connection: a pull-based ReadableStream fed by one subscription. Nothing is written
  * until the consumer asks (backpressure); between reads the outbound queue compacts. Each
  * connection owns its subscription and at most two timers, and releases them on every way out:
- * the terminal envelope, the consumer cancelling, an abort signal, overflow, or the end of the
- * subscription.
+ * the terminal envelope, the consumer cancelling, an abort signal, overflow, a consumer that
+ * stopped reading, or the end of the subscription. Whatever the reason, the stream ends at once,
+ * so that a consumer waiting for its socket to drain learns it too.
  */
 export class ProgressConnection {
   readonly stream: ReadableStream<Uint8Array>
@@ -76,13 +84,23 @@ export class ProgressConnection {
   readonly #tuning: Required<ProgressStreamTuning>
   readonly #hooks: ProgressConnectionHooks
   readonly #queue: OutboundQueue
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined
   #subscription: ProgressSubscription | undefined
   #preamble: Uint8Array | undefined
   #heartbeat: ReturnType<typeof setInterval> | undefined
   #flushTimer: ReturnType<typeof setTimeout> | undefined
+  /** Set once the last bytes are queued and nobody is reading: see #awaitLastRead. */
+  #unreadTimer: ReturnType<typeof setTimeout> | undefined
   #wake: (() => void) | undefined
   #lastFlushAt = 0
   #lastWriteAt = Date.now()
+  /** When the consumer last asked for bytes; a consumer that stops asking is not reading. */
+  #lastReadAt = Date.now()
+  /** A pull is in progress: the consumer is waiting for bytes. */
+  #reading = false
+  #everRead = false
+  /** open() is delivering the subscription's replay: nobody can have read yet. */
+  #opening = true
   #pingDue = false
   /** No more envelopes will come; write what is queued, then close. */
   #ending: ConnectionEnd | undefined
@@ -112,6 +130,9 @@ export class ProgressConnection {
     this.#preamble = encodeRetry(options.tuning.retryMs)
     this.stream = new ReadableStream<Uint8Array>(
       {
+        start: (controller) => {
+          this.#controller = controller
+        },
         pull: (controller) => this.#pull(controller),
         cancel: () => {
           this.#streamClosed = true
@@ -163,6 +184,8 @@ export class ProgressConnection {
       this.#openError = error
       this.#release('cancelled')
       throw error
+    } finally {
+      this.#opening = false
     }
     if (this.#endError) {
       // The subscription failed while opening (service closed, crawl removed, store failure).
@@ -174,6 +197,8 @@ export class ProgressConnection {
       await this.#unsubscribe()
       return
     }
+    // From here the consumer has its own time to start reading.
+    this.#lastReadAt = Date.now()
     // A subscriber that already held the terminal envelope gets nothing more: end at once.
     if (this.#subscription.closed && !this.#ending) {
       this.#ending = 'subscription-ended'
@@ -181,6 +206,7 @@ export class ProgressConnection {
     }
     this.#heartbeat = setInterval(this.#onHeartbeat, this.#tuning.heartbeatMs)
     this.#hooks.onTimers(1)
+    if (this.#ending) this.#awaitLastRead()
     if (this.#signal?.aborted) this.#release('cancelled')
   }
 
@@ -189,31 +215,44 @@ export class ProgressConnection {
     this.#queue.push(envelope, this.#hooks.encode(envelope))
     if (isTerminalEnvelope(envelope)) this.#ending = 'terminal'
     else if (this.#queue.bytes > this.#tuning.queueHardLimitBytes) {
-      if (this.#lastFlushAt === 0) {
+      if (this.#opening || (this.#everRead && this.#lastFlushAt === 0)) {
         // A replay too large to send: ending would make the client ask for it again, forever.
         this.#queue.collapseToSnapshot()
       } else {
-        // Too far behind: let go of everything now; the stream ends at the next read and the
-        // client reconnects with its Last-Event-ID to replay from history.
-        this.#release('overflow')
+        // Too far behind, or nobody reads at all: let go of everything now. A client resumes
+        // with its Last-Event-ID and replays from history.
+        this.#release(this.#everRead ? 'overflow' : 'unread')
         return
       }
     }
+    if (this.#ending) {
+      this.#wakeUp()
+      this.#awaitLastRead()
+      return
+    }
     // A pending flush deadline takes this envelope along: no timer work per envelope when busy.
-    if (this.#flushTimer === undefined || this.#ending) this.#wakeUp()
+    if (this.#flushTimer === undefined) this.#wakeUp()
   }
 
   readonly #onSubscriptionError = (error: ProgressError): void => {
     if (this.#ending || this.#released) return
     this.#ending = 'subscription-ended'
     this.#endError = error
-    // During open() the error becomes open()'s rejection (a status code) instead.
-    if (this.#subscription) this.#hooks.onError(error)
+    // During open() the error becomes open()'s rejection (a status code) instead. A crawl that
+    // was cleaned up or expired is normal operation: its client reconnects and gets a 404.
+    if (this.#subscription && error.code !== 'crawl-not-found') this.#hooks.onError(error)
     this.#wakeUp()
+    this.#awaitLastRead()
   }
 
   readonly #onHeartbeat = (): void => {
-    if (Date.now() - this.#lastWriteAt < this.#tuning.heartbeatMs / 2) return
+    const now = Date.now()
+    if (!this.#reading && now - this.#lastReadAt >= this.#tuning.unreadTimeoutMs) {
+      // Nobody asked for a byte (not even a ping) for that long: the response is not read.
+      this.#release('unread')
+      return
+    }
+    if (now - this.#lastWriteAt < this.#tuning.heartbeatMs / 2) return
     this.#pingDue = true
     this.#wakeUp()
   }
@@ -222,66 +261,74 @@ export class ProgressConnection {
     this.#release('cancelled')
   }
 
+  /**
+   * The last bytes are queued: unless the consumer takes them within unreadTimeoutMs, nobody is
+   * reading (a framework dropped the Response unread) and the connection is released.
+   */
+  #awaitLastRead(): void {
+    if (this.#reading || this.#released || this.#opening || this.#unreadTimer !== undefined) return
+    this.#unreadTimer = setTimeout(() => {
+      this.#unreadTimer = undefined
+      this.#hooks.onTimers(-1)
+      this.#release('unread')
+    }, this.#tuning.unreadTimeoutMs)
+    this.#hooks.onTimers(1)
+  }
+
+  #clearUnreadTimer(): void {
+    if (this.#unreadTimer === undefined) return
+    clearTimeout(this.#unreadTimer)
+    this.#unreadTimer = undefined
+    this.#hooks.onTimers(-1)
+  }
+
+  /** One read of the consumer: the next chunk, once there is one. */
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    if (this.#preamble) {
-      // An unknown crawl errors the stream before any byte, not after `retry:`.
-      await this.#opened?.catch(() => undefined)
-      if (this.#openError !== undefined) {
-        this.#streamClosed = true
-        controller.error(this.#openError)
+    this.#reading = true
+    this.#everRead = true
+    this.#lastReadAt = Date.now()
+    this.#clearUnreadTimer()
+    try {
+      if (this.#preamble) {
+        // The first bytes wait for open(): if it failed, the stream is errored by now, before
+        // `retry:` went out.
+        await this.#opened?.catch(() => undefined)
+        if (this.#released) return
+        controller.enqueue(this.#preamble)
+        this.#preamble = undefined
+        this.#lastWriteAt = Date.now()
         return
       }
-      controller.enqueue(this.#preamble)
-      this.#preamble = undefined
-      this.#lastWriteAt = Date.now()
-      return
-    }
-    for (;;) {
-      if (this.#openError !== undefined) {
-        this.#streamClosed = true
-        controller.error(this.#openError)
-        return
-      }
-      if (this.#released) {
-        this.#closeStream(controller)
-        return
-      }
-      const now = Date.now()
-      if (!this.#queue.isEmpty) {
-        const due = this.#lastFlushAt + this.#tuning.maxLatencyMs
-        if (now >= due || this.#ending) {
-          controller.enqueue(this.#queue.take())
-          this.#lastFlushAt = now
-          this.#lastWriteAt = now
-          if (this.#ending) this.#end(controller, this.#ending)
+      for (;;) {
+        if (this.#released) return
+        const now = Date.now()
+        if (!this.#queue.isEmpty) {
+          const due = this.#lastFlushAt + this.#tuning.maxLatencyMs
+          if (now >= due || this.#ending) {
+            controller.enqueue(this.#queue.take())
+            this.#lastFlushAt = now
+            this.#lastWriteAt = now
+            if (this.#ending) this.#release(this.#ending)
+            return
+          }
+          await this.#sleep(due - now)
+          continue
+        }
+        if (this.#ending) {
+          this.#release(this.#ending)
           return
         }
-        await this.#sleep(due - now)
-        continue
+        if (this.#pingDue) {
+          this.#pingDue = false
+          controller.enqueue(PING)
+          this.#lastWriteAt = now
+          return
+        }
+        await this.#sleep(undefined)
       }
-      if (this.#ending) {
-        this.#end(controller, this.#ending)
-        return
-      }
-      if (this.#pingDue) {
-        this.#pingDue = false
-        controller.enqueue(PING)
-        this.#lastWriteAt = now
-        return
-      }
-      await this.#sleep(undefined)
+    } finally {
+      this.#reading = false
     }
-  }
-
-  #closeStream(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    if (this.#streamClosed) return
-    this.#streamClosed = true
-    controller.close()
-  }
-
-  #end(controller: ReadableStreamDefaultController<Uint8Array>, reason: ConnectionEnd): void {
-    this.#closeStream(controller)
-    this.#release(reason)
   }
 
   /** Waits for an envelope, a heartbeat, the end, or `ms` (the flush deadline). */
@@ -310,6 +357,7 @@ export class ProgressConnection {
     if (this.#released) return
     this.#released = true
     this.#queue.clear()
+    this.#clearUnreadTimer()
     if (this.#heartbeat !== undefined) {
       clearInterval(this.#heartbeat)
       this.#heartbeat = undefined
@@ -317,8 +365,23 @@ export class ProgressConnection {
     }
     this.#wakeUp()
     this.#signal?.removeEventListener('abort', this.#onAbort)
+    this.#endStream(reason)
     void this.#unsubscribe()
     this.#hooks.onClosed(reason)
+  }
+
+  /**
+   * Ends the stream now, not at the next read: a consumer that is not reading is never asked
+   * again. A failed open errors it (the reader sees why); an unread response errors it, so the
+   * runtime destroys the socket instead of waiting for it to drain; anything else closes it.
+   */
+  #endStream(reason: ConnectionEnd): void {
+    const controller = this.#controller
+    if (this.#streamClosed || !controller) return
+    this.#streamClosed = true
+    if (this.#openError !== undefined) controller.error(this.#openError)
+    else if (reason === 'unread') controller.error(new UnreadResponseError())
+    else controller.close()
   }
 
   async #unsubscribe(): Promise<void> {
@@ -330,5 +393,13 @@ export class ProgressConnection {
     } catch (error) {
       this.#hooks.onError(error)
     }
+  }
+}
+
+/** Why a response that nobody read was ended: what the runtime holding it sees. */
+class UnreadResponseError extends Error {
+  constructor() {
+    super('@docspasta/progress-core: the progress stream was not read; it was released')
+    this.name = 'UnreadResponseError'
   }
 }

@@ -28,9 +28,12 @@ export interface ProgressStreamServerOptions extends ProgressStreamTuning {
   onError?: (error: unknown) => void
 }
 
+/** What a framework already knows about the request; `undefined` counts as absent. */
 export interface HandleOptions {
-  crawlId?: string
-  signal?: AbortSignal
+  /** The crawl id the router parsed; else it is read from `<basePath>/<crawlId>/stream`. */
+  crawlId?: string | undefined
+  /** Ends the stream when aborted; default `request.signal`. */
+  signal?: AbortSignal | undefined
 }
 
 export interface ProgressStreamServerDiagnostics {
@@ -40,13 +43,23 @@ export interface ProgressStreamServerDiagnostics {
   timers: number
   /** Bytes queued for slow consumers, summed over the open connections. */
   queuedBytes: number
+  /** Connections this server let go of early, since it was created (cumulative). */
+  released: {
+    /** Nobody read the response: dropped unread by a framework, or a client that stopped reading. */
+    unread: number
+    /** The client fell further behind than `queueHardLimitBytes`. */
+    overflow: number
+  }
 }
 
 /** Serves progress streams for one service: the state (connection count, encoding cache) lives here. */
 export interface ProgressStreamServer {
   /**
-   * Answers one request: 400 for an invalid crawl id, 401/403 from `authorize`, 503 past
-   * maxConnections or when the store fails, 404 for an unknown crawl, else the SSE stream.
+   * Answers one request. GET: 400 for an invalid crawl id, 401/403 from `authorize`, 503 past
+   * maxConnections or when the store fails, 404 for an unknown crawl, 204 when the client holds
+   * the terminal envelope, else 200 with the SSE stream. HEAD: the same checks up to `authorize`,
+   * then the stream's headers without a body; it never touches the store or opens a stream.
+   * Any other method: 405 with `Allow: GET, HEAD`.
    *
    * @param options.crawlId - the crawl, when the framework already parsed it; else read from the URL
    * @param options.signal - ends the stream when aborted; default `request.signal`
@@ -93,6 +106,7 @@ export function createProgressStreamServer(
   // Requests past the limit check that are not connections yet (authorize, subscribe).
   let admitting = 0
   let timers = 0
+  const released = { unread: 0, overflow: 0 }
 
   const openConnection = async (
     crawlId: string,
@@ -106,7 +120,10 @@ export function createProgressStreamServer(
       { tuning, signal },
       {
         encode,
-        onClosed: () => connections.delete(connection),
+        onClosed: (reason) => {
+          connections.delete(connection)
+          if (reason === 'unread' || reason === 'overflow') released[reason] += 1
+        },
         onError,
         onTimers: (delta) => {
           timers += delta
@@ -131,6 +148,22 @@ export function createProgressStreamServer(
     }
   }
 
+  /** The answer of `authorize`, as a Response when it refuses. */
+  const refusal = async (request: Request, crawlId: string) => {
+    if (!authorize) return undefined
+    let verdict: AuthorizeResult
+    try {
+      verdict = await authorize(request, crawlId)
+    } catch (error) {
+      onError(error)
+      return errorResponse(500, 'authorize-failed', 'the authorization check failed')
+    }
+    if (verdict === true) return undefined
+    const status = verdict === false ? 403 : verdict.status
+    const message = (verdict !== false && verdict.message) || 'not allowed to read this crawl'
+    return errorResponse(status, status === 401 ? 'unauthorized' : 'forbidden', message)
+  }
+
   /** Authorization, then the stream: 200, 204 (nothing left to send), 404 or 503. */
   const admit = async (
     request: Request,
@@ -138,20 +171,8 @@ export function createProgressStreamServer(
     signal: AbortSignal,
     onCounted: () => void,
   ) => {
-    if (authorize) {
-      let verdict: AuthorizeResult
-      try {
-        verdict = await authorize(request, crawlId)
-      } catch (error) {
-        onError(error)
-        return errorResponse(500, 'authorize-failed', 'the authorization check failed')
-      }
-      if (verdict !== true) {
-        const status = verdict === false ? 403 : verdict.status
-        const message = (verdict !== false && verdict.message) || 'not allowed to read this crawl'
-        return errorResponse(status, status === 401 ? 'unauthorized' : 'forbidden', message)
-      }
-    }
+    const refused = await refusal(request, crawlId)
+    if (refused) return refused
     const url = new URL(request.url)
     // An empty header is no position; the query parameter may still hold one.
     const lastEventId = request.headers.get('last-event-id') || url.searchParams.get('lastEventId')
@@ -174,24 +195,40 @@ export function createProgressStreamServer(
     }
   }
 
+  /** Validates the crawl id: the id, or the 400 that answers the request. */
+  const crawlIdOf = (request: Request, handleOptions: HandleOptions): string | Response => {
+    const rawId = handleOptions.crawlId ?? crawlIdFromUrl(request)
+    if (rawId === undefined) {
+      return errorResponse(400, 'invalid-input', `the stream path is ${basePath}/<crawlId>/stream`)
+    }
+    try {
+      return parseCrawlId(rawId)
+    } catch (error) {
+      const reason = error instanceof ProgressValidationError ? error.issues[0]?.message : undefined
+      return errorResponse(400, 'invalid-input', `invalid crawl id: ${reason ?? 'malformed'}`)
+    }
+  }
+
+  /** HEAD: what GET would answer up to authorization, without a body or a stream. */
+  const head = async (request: Request, handleOptions: HandleOptions) => {
+    const crawlId = crawlIdOf(request, handleOptions)
+    const answer =
+      typeof crawlId === 'string'
+        ? ((await refusal(request, crawlId)) ?? new Response(null, { headers: SSE_HEADERS }))
+        : crawlId
+    return new Response(null, { status: answer.status, headers: answer.headers })
+  }
+
   return {
     async handle(request, handleOptions = {}) {
-      const rawId = handleOptions.crawlId ?? crawlIdFromUrl(request)
-      if (rawId === undefined) {
-        return errorResponse(
-          400,
-          'invalid-input',
-          `the stream path is ${basePath}/<crawlId>/stream`,
-        )
+      if (request.method === 'HEAD') return head(request, handleOptions)
+      if (request.method !== 'GET') {
+        return errorResponse(405, 'method-not-allowed', 'progress streams answer GET and HEAD', {
+          Allow: 'GET, HEAD',
+        })
       }
-      let crawlId: string
-      try {
-        crawlId = parseCrawlId(rawId)
-      } catch (error) {
-        const reason =
-          error instanceof ProgressValidationError ? error.issues[0]?.message : undefined
-        return errorResponse(400, 'invalid-input', `invalid crawl id: ${reason ?? 'malformed'}`)
-      }
+      const crawlId = crawlIdOf(request, handleOptions)
+      if (typeof crawlId !== 'string') return crawlId
       if (connections.size + admitting >= maxConnections) {
         return errorResponse(503, 'over-capacity', 'too many open progress streams; retry later', {
           'Retry-After': retryAfter,
@@ -214,7 +251,7 @@ export function createProgressStreamServer(
     diagnostics() {
       let queuedBytes = 0
       for (const connection of connections) queuedBytes += connection.queuedBytes
-      return { connections: connections.size, timers, queuedBytes }
+      return { connections: connections.size, timers, queuedBytes, released: { ...released } }
     },
     close() {
       for (const connection of [...connections]) connection.close()

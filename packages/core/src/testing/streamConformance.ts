@@ -4,17 +4,20 @@ import { createStreamContext } from './sse/streamContext.js'
 import { registerStreamGuardTests } from './sse/streamGuardTests.js'
 import { registerStreamLoadTests } from './sse/streamLoadTests.js'
 import { registerStreamProtocolTests } from './sse/streamProtocolTests.js'
+import { registerStreamUnreadTests } from './sse/streamUnreadTests.js'
 
 /**
  * Registers the SSE suite: a real node:http server on loopback serving the backend under test
  * through createProgressStreamServer and the Node adapter, read by a real SSE parser. Covers the
- * wire format, resume with Last-Event-ID, heartbeats, status codes, a slow reader and teardown.
+ * wire format, resume with Last-Event-ID, heartbeats, status codes and methods, responses nobody
+ * reads, random aborts, a slow reader and teardown.
  */
 export function describeProgressStreamConformance(target: ConformanceTarget): void {
   describe(`progress streams over HTTP: ${target.name}`, () => {
     const ctx = createStreamContext(target)
     registerStreamProtocolTests(ctx)
     registerStreamGuardTests(ctx)
+    registerStreamUnreadTests(ctx)
     registerStreamLoadTests(ctx)
   })
 }

@@ -22,10 +22,9 @@ const seqsOf = (chunk: Uint8Array | undefined) =>
 it('writes at once when idle, at most every maxLatencyMs when busy, and always the last state', async () => {
   const service = new MemoryProgressService()
   await service.start('flush')
-  const reader = createProgressStream(service, 'flush', {
-    maxLatencyMs: 200,
-    heartbeatMs: 60_000,
-  }).getReader()
+  const reader = (
+    await createProgressStream(service, 'flush', { maxLatencyMs: 200, heartbeatMs: 60_000 })
+  ).getReader()
   await reader.read() // retry:
   expect(seqsOf((await reader.read()).value)).toEqual([0]) // the snapshot
 

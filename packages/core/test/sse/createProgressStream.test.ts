@@ -38,11 +38,16 @@ async function readSeqs(reader: ReadableStreamDefaultReader<Uint8Array>, count: 
 }
 
 describe('createProgressStream', () => {
-  it('checks the crawl id at once and errors the stream for an unknown crawl', async () => {
+  it('rejects an invalid crawl id and an unknown crawl before any byte (a 404 for the caller)', async () => {
     const service = newService()
-    expect(() => createProgressStream(service, 'no spaces')).toThrow(ProgressValidationError)
-    const reader = createProgressStream(service, 'unknown', { onError: () => {} }).getReader()
-    await expect(reader.read()).rejects.toBeInstanceOf(CrawlNotFoundError)
+    await expect(createProgressStream(service, 'no spaces')).rejects.toBeInstanceOf(
+      ProgressValidationError,
+    )
+    const errors: unknown[] = []
+    const unknown = createProgressStream(service, 'unknown', { onError: (e) => errors.push(e) })
+    await expect(unknown).rejects.toMatchObject({ code: 'crawl-not-found' })
+    await expect(unknown).rejects.toBeInstanceOf(CrawlNotFoundError)
+    expect(errors).toEqual([])
     expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
   })
 
@@ -50,7 +55,7 @@ describe('createProgressStream', () => {
     const service = newService()
     await service.start('overflow')
     const tuning = { queueSoftLimitBytes: 1_024, queueHardLimitBytes: 16_384 }
-    const reader = createProgressStream(service, 'overflow', tuning).getReader()
+    const reader = (await createProgressStream(service, 'overflow', tuning)).getReader()
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('retry: 2000\n\n')
     expect(new TextDecoder().decode((await reader.read()).value)).toContain('"type":"snapshot"')
     // Then the reader stops reading. Discovery merges but cannot coalesce away, so the merged
@@ -64,11 +69,13 @@ describe('createProgressStream', () => {
 
     // The client comes back with its last id and gets everything from history, in order.
     const epoch = (await service.getSnapshot('overflow'))?.epoch
-    const resumed = createProgressStream(service, 'overflow', {
-      lastEventId: `${epoch}:0`,
-      queueSoftLimitBytes: 1024 * 1024,
-      queueHardLimitBytes: 2 * 1024 * 1024,
-    }).getReader()
+    const resumed = (
+      await createProgressStream(service, 'overflow', {
+        lastEventId: `${epoch}:0`,
+        queueSoftLimitBytes: 1024 * 1024,
+        queueHardLimitBytes: 2 * 1024 * 1024,
+      })
+    ).getReader()
     const seqs = await readSeqs(resumed, 100)
     expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1))
     await resumed.cancel()
@@ -85,10 +92,9 @@ describe('createProgressStream', () => {
     const epoch = (await service.getSnapshot('big-replay'))?.epoch
     const tuning = { queueSoftLimitBytes: 1_024, queueHardLimitBytes: 16_384 }
     for (let attempt = 0; attempt < 2; attempt++) {
-      const reader = createProgressStream(service, 'big-replay', {
-        ...tuning,
-        lastEventId: `${epoch}:5`,
-      }).getReader()
+      const reader = (
+        await createProgressStream(service, 'big-replay', { ...tuning, lastEventId: `${epoch}:5` })
+      ).getReader()
       await reader.read()
       const received: ProgressEnvelope[] = []
       const newest = 100 + attempt
@@ -110,6 +116,24 @@ describe('createProgressStream', () => {
       expect(await readSeqs(reader, 1)).toEqual([101 + attempt])
       await reader.cancel()
     }
+  })
+
+  it('replays the terminal envelope to a client that holds it, so an EventSource gets it again and stops', async () => {
+    const service = newService()
+    await service.start('finished')
+    await service.increment('finished', { processed: 1 })
+    await service.complete('finished', { pages: 1 })
+    const epoch = (await service.getSnapshot('finished'))?.epoch
+    const terminalId = `${epoch}:2:${(await service.getSnapshot('finished'))?.tag}`
+    for (const lastEventId of [terminalId, `${epoch}:2`]) {
+      const text = await new Response(
+        await createProgressStream(service, 'finished', { lastEventId }),
+      ).text()
+      const envelopes = dataLines(new TextEncoder().encode(text))
+      expect(envelopes.map((e) => [e.type, e.seq])).toEqual([['complete', 2]])
+      expect(text).toContain(`id: ${terminalId}\n`)
+    }
+    expect(service.diagnostics().subscriptions).toBe(0)
   })
 
   it('progressResponse answers with the SSE headers for a known crawl and JSON statuses otherwise', async () => {

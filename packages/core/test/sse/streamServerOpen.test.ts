@@ -24,5 +24,10 @@ it('answers 503 when the service closes while a stream is opening', async () => 
   expect(response.status).toBe(503)
   expect(response.headers.get('retry-after')).toBe('5')
   expect(errors[0]).toBeInstanceOf(ServiceClosedError)
-  expect(streams.diagnostics()).toEqual({ connections: 0, timers: 0, queuedBytes: 0 })
+  expect(streams.diagnostics()).toEqual({
+    connections: 0,
+    timers: 0,
+    queuedBytes: 0,
+    released: { unread: 0, overflow: 0 },
+  })
 })

@@ -121,6 +121,7 @@ export function registerStreamLoadTests(ctx: StreamContext): void {
               connections: 0,
               timers: 0,
               queuedBytes: 0,
+              released: { unread: 0, overflow: 0 },
             })
             expect(service.diagnostics().subscriptions).toBe(0)
           },

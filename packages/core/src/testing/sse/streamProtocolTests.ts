@@ -39,7 +39,12 @@ export function registerStreamProtocolTests(ctx: StreamContext): void {
         client.envelopes.map((e) => `${epoch}:${e.seq}:${e.tag as string}`),
       )
       expect(client.envelopes.every((e) => /^[a-z0-9]{1,16}$/.test(e.tag as string))).toBe(true)
-      expect(harness.streams.diagnostics()).toEqual({ connections: 0, timers: 0, queuedBytes: 0 })
+      expect(harness.streams.diagnostics()).toEqual({
+        connections: 0,
+        timers: 0,
+        queuedBytes: 0,
+        released: { unread: 0, overflow: 0 },
+      })
     })
 
     it('resumes dropped connections with Last-Event-ID (header, then query) and yields every seq exactly once', async () => {
@@ -95,6 +100,25 @@ export function registerStreamProtocolTests(ctx: StreamContext): void {
       await client.waitFor(() => client.comments >= 3)
       expect(client.envelopes.map((e) => e.type)).toEqual(['snapshot'])
       client.close()
+    })
+
+    it('ends the streams of a crawl that is cleaned up without reporting an error, then answers 404', async () => {
+      const errors: unknown[] = []
+      const { service, harness } = await ctx.serve({ onError: (error) => errors.push(error) })
+      const crawlId = ctx.crawlId('cleaned')
+      await service.start(crawlId)
+      const clients = [0, 1, 2].map(() => new SseTestClient(harness.url(crawlId)))
+      for (const client of clients) await client.waitFor(() => client.envelopes.length > 0)
+      await service.cleanup(crawlId)
+      for (const client of clients) await client.ended
+      // Cleaning up a followed crawl is normal operation: nothing for the server's log.
+      expect(errors).toEqual([])
+      const again = new SseTestClient(harness.url(crawlId), {
+        'Last-Event-ID': clients[0]?.lastId as string,
+      })
+      await again.ended
+      expect(again.status).toBe(404)
+      expect(harness.streams.diagnostics().connections).toBe(0)
     })
 
     it('gives a connection to a finished crawl its snapshot and terminal envelope, then ends', async () => {

@@ -1,0 +1,76 @@
+import type { ProgressService } from '@docspasta/progress-core'
+
+/** A small seeded generator: the same "random" aborts on every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0
+    return state / 2 ** 32
+  }
+}
+
+/**
+ * `count` GETs of `url`, at most `concurrency` at once, each aborted at a random moment: before
+ * the answer, after the headers, or after some bytes. Returns the statuses that arrived.
+ */
+export async function abortRandomly(
+  url: string,
+  options: { count: number; concurrency: number; seed: number },
+): Promise<number[]> {
+  const random = seededRandom(options.seed)
+  const statuses: number[] = []
+  let next = 0
+  const one = async () => {
+    const abort = new AbortController()
+    const delay = Math.floor(random() * 150)
+    const readFirst = random() < 0.5
+    const timer = setTimeout(() => abort.abort(), delay)
+    try {
+      const response = await fetch(url, { signal: abort.signal })
+      statuses.push(response.status)
+      if (readFirst) await response.body?.getReader().read()
+      await new Promise((resolve) => {
+        if (abort.signal.aborted) resolve(undefined)
+        abort.signal.addEventListener('abort', resolve, { once: true })
+      })
+    } catch (error) {
+      if (!abort.signal.aborted) throw error
+    } finally {
+      clearTimeout(timer)
+      abort.abort()
+    }
+  }
+  const lane = async () => {
+    while (next < options.count) {
+      next += 1
+      await one()
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency }, lane))
+  return statuses
+}
+
+/**
+ * abortRandomly() while `crawlId` gets an increment every 2 ms, so that aborts land before the
+ * answer, during the replay and between live writes. Returns the statuses that arrived.
+ */
+export async function abortRandomlyWhilePublishing(
+  service: ProgressService,
+  crawlId: string,
+  url: string,
+  options: { count: number; concurrency: number; seed: number },
+): Promise<number[]> {
+  let publishing = true
+  const publisher = (async () => {
+    while (publishing) {
+      await service.increment(crawlId, { discovered: 1 })
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+  })()
+  try {
+    return await abortRandomly(url, options)
+  } finally {
+    publishing = false
+    await publisher
+  }
+}
