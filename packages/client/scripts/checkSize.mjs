@@ -1,5 +1,6 @@
-// The default entry as an app bundles it (built ESM + eventsource-parser, minified, gzipped)
-// must stay within the budget and must not pull in zod.
+// The default entry as an app bundles it (the built ESM, which has no runtime dependency: the SSE
+// parser is our own src/sseParser.ts; minified, gzipped) must stay within the budget and must
+// not pull in zod or core.
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 

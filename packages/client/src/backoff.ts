@@ -1,11 +1,20 @@
 export interface BackoffOptions {
-  /** The first ceiling, in ms; the server's `retry:` replaces it once received. Default 500. */
+  /**
+   * The first ceiling, in ms (≥ 1); the server's `retry:` replaces it once received, but never
+   * with less than MIN_SERVER_RETRY_MS. Default 500.
+   */
   initialMs?: number
-  /** The largest ceiling, in ms. Default 30,000. */
+  /** The largest ceiling, in ms (≥ 1). Default 30,000. */
   maxMs?: number
-  /** Growth of the ceiling per failed attempt. Default 2. */
+  /** Growth of the ceiling per failed attempt (≥ 1). Default 2. */
   factor?: number
 }
+
+/**
+ * The least a server's `retry:` field can set the backoff's first ceiling to, in ms: `retry: 0`
+ * (from a misconfigured server or proxy) would otherwise turn the backoff off.
+ */
+export const MIN_SERVER_RETRY_MS = 500
 
 export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = {
   initialMs: 500,

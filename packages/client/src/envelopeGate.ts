@@ -6,7 +6,8 @@ export type GateDecision = 'deliver' | 'drop' | 'gap'
 /**
  * Exactly-once, in-order delivery on the client: within one epoch an envelope at or below the
  * last seen seq is a duplicate; one that skips ahead is a gap (unless the server marked it as
- * coalesced); a new epoch starts over.
+ * coalesced); a new epoch starts over from its snapshot, and is a gap without one. Before any
+ * position (no lastEventId, nothing delivered yet) the first envelope is taken as it comes.
  */
 export class EnvelopeGate {
   #epoch: string | undefined
@@ -49,13 +50,9 @@ export class EnvelopeGate {
     const contiguous = envelope.seq === this.#seq + 1 || envelope.type === 'snapshot'
     const coalesced = 'coalesced' in envelope && envelope.coalesced === true
     if (sameEpoch && !contiguous && !coalesced) return 'gap'
-    if (
-      !sameEpoch &&
-      envelope.type !== 'snapshot' &&
-      this.#epoch !== undefined &&
-      envelope.seq !== 1
-    ) {
-      // Another epoch mid-stream without its snapshot: ask the server for one.
+    if (!sameEpoch && envelope.type !== 'snapshot' && this.#epoch !== undefined) {
+      // [protocol rule 5] Another epoch without its snapshot, even at seq 1: the server always
+      // sends an epoch change as a snapshot, so asking again gets one (a resync snapshot).
       return 'gap'
     }
     this.#accept(envelope)

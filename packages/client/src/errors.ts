@@ -6,8 +6,12 @@ export type ProgressClientErrorCode =
   | 'http-status'
   /** A 2xx response that is not text/event-stream. Fatal. */
   | 'content-type'
-  /** An envelope the `validate` option rejected, or data that is not JSON. Fatal. */
+  /** Data that is not JSON or not a protocol v1 envelope: no reconnect can fix it. Fatal. */
+  | 'protocol'
+  /** An envelope the opt-in `validate` option rejected. Fatal. */
   | 'invalid-envelope'
+  /** A url that cannot be resolved, or whose scheme is not http: or https:. Fatal, no request. */
+  | 'invalid-url'
   /** 5xx, 429, a dropped or stalled connection: retried with backoff. */
   | 'connection'
 

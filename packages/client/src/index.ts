@@ -2,6 +2,7 @@ export {
   type BackoffOptions,
   backoffDelay,
   DEFAULT_BACKOFF,
+  MIN_SERVER_RETRY_MS,
   parseRetryAfter,
 } from './backoff.js'
 export { EnvelopeGate, type GateDecision } from './envelopeGate.js'

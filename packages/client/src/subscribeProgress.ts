@@ -1,17 +1,41 @@
 import type { ProgressEnvelope, TerminalEnvelope } from '@docspasta/progress-core'
-import { createParser } from 'eventsource-parser'
 import { AsyncQueue } from './asyncQueue.js'
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, parseRetryAfter } from './backoff.js'
+import {
+  type BackoffOptions,
+  backoffDelay,
+  DEFAULT_BACKOFF,
+  MIN_SERVER_RETRY_MS,
+  parseRetryAfter,
+} from './backoff.js'
+import { checkTimingOptions } from './checkTimingOptions.js'
 import { EnvelopeGate } from './envelopeGate.js'
 import { ProgressClientError } from './errors.js'
+import { readEnvelope } from './readEnvelope.js'
+import { resolveStreamUrl } from './resolveStreamUrl.js'
+import { withResumeStorage } from './resumeStorage.js'
+import { createSseParser } from './sseParser.js'
 
-export type ProgressClientStatus = 'connecting' | 'open' | 'reconnecting' | 'closed'
+/** `paused`: `pauseWhenHidden` dropped the connection while the page is hidden. */
+export type ProgressClientStatus = 'connecting' | 'open' | 'reconnecting' | 'paused' | 'closed'
 
 type HeadersSource = HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
 
 export interface SubscribeProgressOptions {
+  /**
+   * Resolves a relative `url`. Default: the page's location in browsers and workers; none in
+   * Node, where a relative url is a fatal `invalid-url`.
+   */
+  baseUrl?: string | URL
   /** Sent on every request; a function is called before each attempt (fresh auth tokens). */
   headers?: HeadersSource
+  /**
+   * Called on a 401: headers it returns are set over `headers` for an immediate retry (no
+   * backoff) and every later attempt; undefined, a throw or a second 401 in a row is fatal
+   * (`http-status`). It is asked again only after a connection opened since.
+   */
+  onUnauthorized?: (
+    error: ProgressClientError,
+  ) => HeadersInit | undefined | Promise<HeadersInit | undefined>
   credentials?: RequestCredentials
   /** Any fetch implementation. Default: the global fetch. */
   fetch?: typeof fetch
@@ -19,6 +43,11 @@ export interface SubscribeProgressOptions {
   signal?: AbortSignal
   /** Resume after this position (an SSE id: `<epoch>:<seq>:<tag>`), not from a snapshot. */
   lastEventId?: string
+  /**
+   * Browser: keep the position in sessionStorage under this key, so a reloaded page resumes
+   * where it was (unless `lastEventId` is given); removed after the terminal envelope.
+   */
+  resumeKey?: string
   backoff?: BackoffOptions
   /** No byte for this long → the connection is dead (half-open): reconnect. Default 45,000. */
   heartbeatTimeoutMs?: number
@@ -26,7 +55,10 @@ export interface SubscribeProgressOptions {
   stableAfterMs?: number
   /** Opt-in envelope validation, e.g. `validateEnvelope` from `@docspasta/progress-client/validate`. */
   validate?: (data: unknown) => ProgressEnvelope
-  /** Browser: drop the connection while the page is hidden, resume when visible. Default false. */
+  /**
+   * Browser: drop the connection while the page is hidden (status `paused`, no error), and
+   * reconnect at once when it is visible again. Default false.
+   */
   pauseWhenHidden?: boolean
   onEvent?: (envelope: ProgressEnvelope) => void
   onStatus?: (status: ProgressClientStatus) => void
@@ -46,6 +78,11 @@ export interface ProgressSubscriptionHandle extends AsyncIterable<ProgressEnvelo
   readonly lastEventId: string | undefined
 }
 
+/** setTimeout's longest delay: a longer one fires at once, in browsers and in Node. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+/** The abort reason of a connection dropped because the page was hidden. */
+const PAUSED = 'paused'
+
 /**
  * Subscribes to a progress stream over fetch: reconnects forever on network errors, 5xx, 429 and
  * 503 (exponential backoff with full jitter, Retry-After and the server's `retry:` honoured),
@@ -63,16 +100,28 @@ export function subscribeProgress(
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 45_000
   const stableAfterMs = options.stableAfterMs ?? 10_000
+  checkTimingOptions(backoff, heartbeatTimeoutMs, stableAfterMs)
   const random = options.random ?? Math.random
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis)
-  const gate = new EnvelopeGate(options.lastEventId)
+  const { resumeKey } = options
+  const gate = new EnvelopeGate(
+    options.lastEventId ??
+      withResumeStorage(resumeKey, (storage, key) => storage.getItem(key)) ??
+      undefined,
+  )
   const stop = new AbortController()
   const queue = new AsyncQueue<ProgressEnvelope>(() => finish(abortError()))
   let status: ProgressClientStatus = 'connecting'
+  let streamUrl = ''
   let attempt = 0
   let serverRetryMs: number | undefined
   let wake: (() => void) | undefined
   let hidden = false
+  let current: AbortController | undefined
+  /** What onUnauthorized returned, sent over `headers` from then on. */
+  let refreshedHeaders: HeadersInit | undefined
+  /** Once per opened connection, so that headers the server keeps refusing cannot loop. */
+  let mayAskForHeaders = true
 
   let settle: { resolve: (t: TerminalEnvelope) => void; reject: (e: unknown) => void }
   const done = new Promise<TerminalEnvelope>((resolve, reject) => {
@@ -99,14 +148,16 @@ export function subscribeProgress(
     else settle.reject(error)
   }
 
+  /** Nothing is reported after the subscription ended (a late answer of onUnauthorized). */
   const report = (error: ProgressClientError) => {
+    if (stop.signal.aborted) return
     options.onError?.(error)
     if (error.fatal) finish(error)
   }
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(done_, ms)
+      const timer = setTimeout(done_, Math.min(ms, MAX_TIMER_MS))
       function done_() {
         clearTimeout(timer)
         wake = undefined
@@ -117,14 +168,17 @@ export function subscribeProgress(
 
   // Browser only: reconnect at once when the network returns; optionally pause while hidden.
   const onOnline = () => wake?.()
-  const onVisibility = () => {
-    hidden = globalThis.document?.visibilityState === 'hidden'
-    if (hidden) current?.abort()
-    else wake?.()
-  }
   const win = globalThis as { addEventListener?: typeof addEventListener; document?: Document }
+  const onVisibility = () => {
+    hidden = win.document?.visibilityState === 'hidden'
+    if (hidden) current?.abort(PAUSED)
+    wake?.()
+  }
   win.addEventListener?.('online', onOnline)
-  if (options.pauseWhenHidden) win.document?.addEventListener('visibilitychange', onVisibility)
+  if (options.pauseWhenHidden) {
+    win.document?.addEventListener('visibilitychange', onVisibility)
+    onVisibility()
+  }
   function detachBrowser() {
     ;(globalThis as { removeEventListener?: typeof removeEventListener }).removeEventListener?.(
       'online',
@@ -133,73 +187,86 @@ export function subscribeProgress(
     win.document?.removeEventListener('visibilitychange', onVisibility)
   }
 
-  let current: AbortController | undefined
   function onCallerAbort() {
     finish(abortError())
   }
 
-  /** One connection; returns the Retry-After it was told, if any. */
+  /**
+   * One attempt. Resolves with undefined to go again at once (the page was hidden, or
+   * onUnauthorized gave new headers), else with the least wait before the next attempt: the
+   * Retry-After it was told, or 0.
+   */
   async function connect(): Promise<number | undefined> {
     const attemptAbort = new AbortController()
     current = attemptAbort
     let openedAt: number | undefined
     const abort = () => attemptAbort.abort()
+    const isPaused = () => attemptAbort.signal.reason === PAUSED
     stop.signal.addEventListener('abort', abort)
     let watchdog: ReturnType<typeof setTimeout> | undefined
-    const feed = () => {
+    const resetWatchdog = () => {
       clearTimeout(watchdog)
-      watchdog = setTimeout(abort, heartbeatTimeoutMs)
+      watchdog = setTimeout(abort, Math.min(heartbeatTimeoutMs, MAX_TIMER_MS))
     }
     try {
       const source = options.headers
       const headers = new Headers(typeof source === 'function' ? await source() : source)
+      for (const [name, value] of new Headers(refreshedHeaders)) headers.set(name, value)
       headers.set('Accept', 'text/event-stream')
       const resumeFrom = gate.lastEventId
       if (resumeFrom) headers.set('Last-Event-ID', resumeFrom)
-      feed()
-      const response = await doFetch(url, {
+      resetWatchdog()
+      const response = await doFetch(streamUrl, {
         headers,
         signal: attemptAbort.signal,
         cache: 'no-store',
         ...(options.credentials ? { credentials: options.credentials } : {}),
       })
       const { status: code } = response
-      if (code === 204)
-        throw new ProgressClientError('no-content', 'the server answered 204', { status: code })
+      const answered = `the server answered ${code}`
+      if (code === 204) throw new ProgressClientError('no-content', answered, { status: code })
       if (code === 429 || code >= 500) {
         await response.body?.cancel()
-        report(
-          new ProgressClientError('connection', `the server answered ${code}`, { status: code }),
-        )
-        return parseRetryAfter(response.headers.get('retry-after'))
+        report(new ProgressClientError('connection', answered, { status: code }))
+        return parseRetryAfter(response.headers.get('retry-after')) ?? 0
       }
       if (code < 200 || code >= 300) {
-        throw new ProgressClientError('http-status', `the server answered ${code}`, {
-          status: code,
-        })
+        const error = new ProgressClientError('http-status', answered, { status: code })
+        if (code !== 401 || !options.onUnauthorized || !mayAskForHeaders) throw error
+        mayAskForHeaders = false
+        await response.body?.cancel()
+        let fresh: HeadersInit | undefined
+        try {
+          fresh = await options.onUnauthorized(error)
+        } catch (cause) {
+          throw new ProgressClientError('http-status', `${answered}; onUnauthorized threw`, {
+            status: code,
+            cause,
+          })
+        }
+        if (!fresh) throw error
+        refreshedHeaders = fresh
+        return undefined
       }
       const type = response.headers.get('content-type') ?? ''
       if (!type.toLowerCase().startsWith('text/event-stream') || !response.body) {
         throw new ProgressClientError('content-type', `expected text/event-stream, got "${type}"`)
       }
       setStatus('open')
+      mayAskForHeaders = true
       openedAt = Date.now()
-      const parser = createParser({
+      const parse = createSseParser({
         onRetry: (ms) => {
-          serverRetryMs = ms
+          serverRetryMs = Math.max(ms, MIN_SERVER_RETRY_MS)
         },
-        onEvent: (message) => {
+        onEvent: ({ data }) => {
           if (attemptAbort.signal.aborted) return
           let envelope: ProgressEnvelope
           try {
-            const data: unknown = JSON.parse(message.data)
-            envelope = options.validate ? options.validate(data) : (data as ProgressEnvelope)
-          } catch (cause) {
-            throw new ProgressClientError(
-              'invalid-envelope',
-              'the server sent an invalid envelope',
-              { cause },
-            )
+            envelope = readEnvelope(data, options.validate)
+          } catch (error) {
+            report(error as ProgressClientError)
+            return
           }
           const decision = gate.decide(envelope)
           if (decision === 'gap') {
@@ -207,7 +274,18 @@ export function subscribeProgress(
             attemptAbort.abort()
             return
           }
-          if (decision === 'drop') return
+          const isTerminal = envelope.type === 'complete' || envelope.type === 'error'
+          if (decision === 'drop') {
+            // The terminal this client already held (it resumed from the terminal's id, and the
+            // server replayed it): delivered before, so only the end is left.
+            if (isTerminal) finish(undefined, envelope as TerminalEnvelope)
+            return
+          }
+          // After the terminal a reload must start over (a snapshot, then the final state),
+          // not resume past the end (a 204).
+          withResumeStorage(resumeKey, (storage, key) =>
+            isTerminal ? storage.removeItem(key) : storage.setItem(key, gate.lastEventId ?? ''),
+          )
           queue.push(envelope)
           try {
             options.onEvent?.(envelope)
@@ -217,7 +295,7 @@ export function subscribeProgress(
               throw thrown
             })
           }
-          if (envelope.type === 'complete' || envelope.type === 'error') finish(undefined, envelope)
+          if (isTerminal) finish(undefined, envelope as TerminalEnvelope)
         },
       })
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
@@ -228,43 +306,53 @@ export function subscribeProgress(
         for (;;) {
           const { done: ended, value } = await reader.read()
           if (ended) break
-          feed()
-          parser.feed(value)
+          resetWatchdog()
+          parse(value)
         }
       } finally {
         attemptAbort.signal.removeEventListener('abort', cancel)
         reader.releaseLock()
       }
-      if (!stop.signal.aborted) {
+      if (!isPaused()) {
         report(
           new ProgressClientError('connection', 'the stream ended before its terminal envelope'),
         )
       }
-      return undefined
     } catch (error) {
       if (error instanceof ProgressClientError) report(error)
-      else if (!stop.signal.aborted) {
+      else if (!isPaused()) {
         report(new ProgressClientError('connection', 'the connection failed', { cause: error }))
       }
-      return undefined
     } finally {
       clearTimeout(watchdog)
       stop.signal.removeEventListener('abort', abort)
       // However it ended, a connection that stayed up long enough resets the backoff.
       if (openedAt !== undefined && Date.now() - openedAt >= stableAfterMs) attempt = 0
     }
+    return isPaused() ? undefined : 0
   }
 
   async function run() {
+    try {
+      streamUrl = resolveStreamUrl(url, options.baseUrl)
+    } catch (error) {
+      report(error as ProgressClientError)
+      return
+    }
     while (!stop.signal.aborted) {
-      const retryAfterMs = await connect()
-      if (stop.signal.aborted) break
+      if (hidden) {
+        setStatus('paused')
+        await sleep(MAX_TIMER_MS)
+        continue
+      }
+      if (status === 'paused') setStatus('reconnecting')
+      const minWaitMs = await connect()
+      if (minWaitMs === undefined || stop.signal.aborted) continue
       setStatus('reconnecting')
       const base = { ...backoff, initialMs: serverRetryMs ?? backoff.initialMs }
-      const delay = Math.max(backoffDelay(attempt, base, random), retryAfterMs ?? 0)
+      const delay = Math.max(backoffDelay(attempt, base, random), minWaitMs)
       attempt += 1
       await sleep(delay)
-      while (hidden && !stop.signal.aborted) await sleep(2 ** 31 - 1)
     }
   }
 

@@ -27,21 +27,21 @@ async function bundleClient(): Promise<string> {
   return result.outputFiles[0]?.text ?? ''
 }
 
+// The page loads the bundle as a module and exposes it (evaluate() code is not transformed).
+const CLIENT_PAGE = `<!doctype html><title>client tests</title><script type="module">
+  import * as client from '/client.js'; window.progressClient = client
+</script>`
+
 let browser: Browser
 let server: FaultServer
 let page: Page
+let clientBundle: string
 
 beforeAll(async () => {
   server = await startFaultServer()
-  // The page loads the bundle as a module and exposes it (evaluate() code is not transformed).
-  server.route(
-    '/',
-    `<!doctype html><title>client tests</title><script type="module">
-      import * as client from '/client.js'; window.progressClient = client
-    </script>`,
-    'text/html',
-  )
-  server.route('/client.js', await bundleClient(), 'text/javascript')
+  clientBundle = await bundleClient()
+  server.route('/', CLIENT_PAGE, 'text/html')
+  server.route('/client.js', clientBundle, 'text/javascript')
   browser = await launchChromium()
   page = await browser.newPage()
   await page.goto(`${server.origin}/`)
@@ -157,10 +157,17 @@ describe('pauseWhenHidden', () => {
         document.dispatchEvent(new Event('visibilitychange'))
       }
       w.seen = [] as string[]
+      w.statuses = [] as string[]
+      w.errors = [] as string[]
       w.subscription = w.progressClient.subscribeProgress(streamUrl, {
         pauseWhenHidden: true,
-        backoff: { initialMs: 1, maxMs: 1 },
+        // Long enough that only an immediate reconnect on visibility ends the test in time.
+        backoff: { initialMs: 60_000, maxMs: 60_000 },
+        random: () => 0.99,
         onEvent: (e: { type: string; seq: number }) => w.seen.push(`${e.type}:${e.seq}`),
+        onStatus: (status: string) => w.statuses.push(status),
+        onError: (error: { code: string; message: string }) =>
+          w.errors.push(`${error.code}: ${error.message}`),
       })
     }, url)
     await hiddenPage.waitForFunction(
@@ -169,38 +176,59 @@ describe('pauseWhenHidden', () => {
     await hiddenPage.evaluate(() =>
       (window as unknown as { setHidden: (v: boolean) => void }).setHidden(true),
     )
+    await hiddenPage.waitForFunction(
+      () => (window as unknown as { statuses: string[] }).statuses.at(-1) === 'paused',
+    )
     await hiddenPage.waitForTimeout(300)
     // Hidden: the first connection was dropped and no second request was made.
     expect(server.requests('browser-hidden')).toHaveLength(1)
     await hiddenPage.evaluate(() =>
       (window as unknown as { setHidden: (v: boolean) => void }).setHidden(false),
     )
-    const seen = await hiddenPage.evaluate(async () => {
+    const outcome = await hiddenPage.evaluate(async () => {
       // biome-ignore lint/suspicious/noExplicitAny: test hooks on the page
       const w = window as any
       await w.subscription.done
-      return w.seen as string[]
+      return { seen: w.seen as string[], statuses: w.statuses as string[], errors: w.errors }
     })
-    expect(seen).toEqual(['snapshot:0', 'complete:1'])
+    expect(outcome.seen).toEqual(['snapshot:0', 'complete:1'])
+    expect(outcome.statuses).toEqual([
+      'connecting',
+      'open',
+      'paused',
+      'reconnecting',
+      'open',
+      'closed',
+    ])
+    // Hiding the page is no problem to report.
+    expect(outcome.errors).toEqual([])
     expect(server.requests('browser-hidden').map((h) => h['last-event-id'])).toEqual([
       undefined,
       'e:0',
     ])
     await hiddenPage.close()
-  })
+  }, 15_000)
 })
 
-describe("the browser's own EventSource against the SSE server", () => {
+describe('the browser against the SSE server: its own EventSource, and resumeKey across a reload', () => {
   let http: Server
   let service: MemoryProgressService
   let origin: string
+  /** The Last-Event-ID header of every request for the test's stream, in order. */
+  const streamRequests: (string | undefined)[] = []
   beforeAll(async () => {
     service = new MemoryProgressService()
     const handle = createNodeProgressHandler(createProgressStreamServer({ service }))
     http = createServer((req, res) => {
-      if (req.url === '/') {
-        res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>es</title>')
+      if (req.url === '/' || req.url === '/client.js') {
+        const [body, type] =
+          req.url === '/' ? [CLIENT_PAGE, 'text/html'] : [clientBundle, 'text/javascript']
+        res.writeHead(200, { 'Content-Type': type }).end(body)
         return
+      }
+      if (req.url?.startsWith(progressStreamPath('resume'))) {
+        const lastEventId = req.headers['last-event-id']
+        streamRequests.push(Array.isArray(lastEventId) ? lastEventId.join() : lastEventId)
       }
       handle(req, res).catch((error: unknown) => res.destroy(error as Error))
     })
@@ -257,4 +285,61 @@ describe("the browser's own EventSource against the SSE server", () => {
     ])
     await esPage.close()
   })
+
+  it('resumes from the position stored before the reload, without a snapshot, and forgets it after the terminal', async () => {
+    await service.start('resume')
+    await service.publish('resume', { type: 'progress', delta: { processed: 1 } })
+    const resumePage = await browser.newPage()
+    // The page subscribes with a relative path: resolved against its location.
+    const subscribe = async () => {
+      await resumePage.waitForFunction(() => 'progressClient' in window)
+      await resumePage.evaluate((path) => {
+        // biome-ignore lint/suspicious/noExplicitAny: test hooks on the page
+        const w = window as any
+        w.seen = [] as string[]
+        w.subscription = w.progressClient.subscribeProgress(path, {
+          resumeKey: 'progress:resume',
+          onEvent: (e: { type: string; seq: number }) => w.seen.push(`${e.type}:${e.seq}`),
+        })
+      }, progressStreamPath('resume'))
+    }
+    const seenOnPage = () =>
+      resumePage.evaluate(() => (window as unknown as { seen: string[] }).seen)
+    await resumePage.goto(`${origin}/`)
+    await subscribe()
+    await expect.poll(seenOnPage).toEqual(['snapshot:1'])
+    await service.publish('resume', { type: 'discovery', urls: ['https://docs.example/a'] })
+    await expect.poll(seenOnPage).toEqual(['snapshot:1', 'discovery:2'])
+    const before = await resumePage.evaluate(() => ({
+      // biome-ignore lint/suspicious/noExplicitAny: test hooks on the page
+      delivered: (window as any).subscription.lastEventId as string,
+      stored: sessionStorage.getItem('progress:resume'),
+    }))
+    expect(before.delivered).toMatch(/^[a-z0-9]+:2:[a-z0-9]+$/)
+    expect(before.stored).toBe(before.delivered)
+
+    await resumePage.reload()
+    // Missed while the page reloads: the server must replay them after the stored position.
+    await service.publish('resume', { type: 'progress', delta: { processed: 1 } })
+    await subscribe()
+    await expect.poll(seenOnPage).toEqual(['progress:3'])
+    await service.complete('resume', { pages: 2 })
+    const after = await resumePage.evaluate(async () => {
+      // biome-ignore lint/suspicious/noExplicitAny: test hooks on the page
+      const w = window as any
+      const terminal = await w.subscription.done
+      return {
+        terminal: `${terminal.type}:${terminal.seq}`,
+        seen: w.seen as string[],
+        stored: sessionStorage.getItem('progress:resume'),
+      }
+    })
+    expect(after).toEqual({
+      terminal: 'complete:4',
+      seen: ['progress:3', 'complete:4'],
+      stored: null,
+    })
+    expect(streamRequests).toEqual([undefined, before.delivered])
+    await resumePage.close()
+  }, 20_000)
 })

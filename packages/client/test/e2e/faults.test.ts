@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ProgressClientError, subscribeProgress } from '../../src/index.js'
 import { type FaultServer, startFaultServer } from '../support/faultServer.js'
 import { describeEnvelope, fatalScenarios, gauntletScenario } from '../support/scenarios.js'
-import { completeEnvelope, sseMessage } from '../support/sseText.js'
+import {
+  completeEnvelope,
+  progressEnvelope,
+  snapshotEnvelope,
+  sseMessage,
+} from '../support/sseText.js'
 
 let server: FaultServer
 beforeAll(async () => {
@@ -40,6 +45,34 @@ describe('subscribeProgress against a misbehaving server (Node, real HTTP)', () 
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(server.requests('gauntlet')).toHaveLength(scenario.steps.length)
   }, 20_000)
+
+  it('drops a repeated seq inside one response without reconnecting', async () => {
+    const url = server.script('duplicate', [
+      {
+        kind: 'stream',
+        chunks: [
+          sseMessage(snapshotEnvelope('e1', 0)),
+          sseMessage(progressEnvelope('e1', 1)),
+          sseMessage(progressEnvelope('e1', 1)),
+          sseMessage(progressEnvelope('e1', 2)),
+          sseMessage(completeEnvelope('e1', 3)),
+        ],
+        after: 'stall',
+      },
+    ])
+    const delivered: number[] = []
+    const errors: ProgressClientError[] = []
+    const subscription = subscribeProgress(url, {
+      backoff: { initialMs: 1, maxMs: 1 },
+      onEvent: (envelope) => delivered.push(envelope.seq),
+      onError: (error) => errors.push(error),
+    })
+    await expect(subscription.done).resolves.toMatchObject({ type: 'complete', seq: 3 })
+    expect(delivered).toEqual([0, 1, 2, 3])
+    expect(errors).toEqual([])
+    // A duplicate taken for a gap would have cost a reconnect (answered 410 by the script).
+    expect(server.requests('duplicate')).toHaveLength(1)
+  })
 
   for (const scenario of fatalScenarios) {
     it(`gives up at once after ${scenario.name} and sends no further request`, async () => {

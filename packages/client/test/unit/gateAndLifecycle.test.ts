@@ -18,6 +18,27 @@ describe('EnvelopeGate', () => {
     expect(gate.decide(progressEnvelope('e1', 103))).toBe('gap')
   })
 
+  it('drops a repeat of the last seq as a duplicate, not as a gap', () => {
+    const gate = new EnvelopeGate('e1:4')
+    expect(gate.decide(progressEnvelope('e1', 4))).toBe('drop')
+    expect(gate.decide(progressEnvelope('e1', 5))).toBe('deliver')
+    expect(gate.decide(progressEnvelope('e1', 5))).toBe('drop')
+  })
+
+  it('takes an envelope of another epoch without its snapshot as a gap, and keeps its position', () => {
+    const gate = new EnvelopeGate('e1:4')
+    expect(gate.decide(progressEnvelope('e2', 7))).toBe('gap')
+    expect(gate.lastEventId).toBe('e1:4')
+    expect(gate.decide(snapshotEnvelope('e2', 6))).toBe('deliver')
+    expect(gate.decide(progressEnvelope('e2', 7))).toBe('deliver')
+  })
+
+  it('takes seq 1 of another epoch without its snapshot as a gap too (protocol rule 5)', () => {
+    const gate = new EnvelopeGate('e1:4')
+    expect(gate.decide(progressEnvelope('e2', 1))).toBe('gap')
+    expect(gate.lastEventId).toBe('e1:4')
+  })
+
   it('resumes from the tagged position of the last envelope it delivered', () => {
     const gate = new EnvelopeGate('e1:41:k3f9x2p0q1')
     expect(gate.lastEventId).toBe('e1:41:k3f9x2p0q1')
@@ -134,4 +155,26 @@ describe('stable connections (fake timers)', () => {
     // Each connection lived 1,000 ms (stable), so every wait is the first one: 50 ms.
     expect(gaps.slice(0, 4)).toEqual([1_050, 1_050, 1_050, 1_050])
   })
+})
+
+// A server that answers a client holding the terminal by sending that terminal again (as
+// createProgressStream does, where createProgressStreamServer answers 204).
+it('ends with the terminal it already held when the server replays it, after one request', async () => {
+  const requests: (string | null)[] = []
+  const fetch = (async (_url: string, init: RequestInit) => {
+    requests.push(new Headers(init.headers).get('last-event-id'))
+    return new Response(`retry: 2000\n\n${sseMessage(completeEnvelope('e1', 3))}`, {
+      headers: { 'Content-Type': 'text/event-stream' },
+    })
+  }) as unknown as typeof globalThis.fetch
+  const delivered: unknown[] = []
+  const subscription = subscribeProgress('http://x/stream', {
+    fetch,
+    lastEventId: 'e1:3',
+    onEvent: (envelope) => delivered.push(envelope),
+  })
+  await expect(subscription.done).resolves.toMatchObject({ type: 'complete', seq: 3 })
+  expect(requests).toEqual(['e1:3'])
+  // Delivered before this subscription began: exactly once means not again.
+  expect(delivered).toEqual([])
 })

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { subscribeProgress } from '../../src/index.js'
+import { MIN_SERVER_RETRY_MS, subscribeProgress } from '../../src/index.js'
 
 // Reconnect scheduling with an injected fetch and fake timers: when each attempt happens.
 describe('reconnect timing (fake timers)', () => {
@@ -80,6 +80,25 @@ describe('reconnect timing (fake timers)', () => {
     subscription.close()
   })
 
+  it("floors the server's retry: at MIN_SERVER_RETRY_MS, so retry: 0 cannot turn the backoff off", async () => {
+    const { fetch, calls } = failingFetch(() =>
+      calls.length > 100
+        ? // Without the floor the client would spin; this bound makes it fail instead of hang.
+          new Promise<never>(() => undefined)
+        : new Response('retry: 0\n\n', { headers: { 'Content-Type': 'text/event-stream' } }),
+    )
+    const subscription = subscribeProgress('http://x/stream', {
+      fetch,
+      random: () => 0.5,
+      backoff: { initialMs: 10_000, maxMs: 60_000 },
+    })
+    await vi.advanceTimersByTimeAsync(2_000)
+    subscription.close()
+    expect(MIN_SERVER_RETRY_MS).toBe(500)
+    // retry: 0 counts as 500 and replaces initialMs: waits of 0.5 × 500, × 1,000, × 2,000.
+    expect(calls.map((at) => at - (calls[0] as number))).toEqual([0, 250, 750, 1_750])
+  })
+
   it('resets the backoff after a connection that stayed healthy for stableAfterMs', async () => {
     let n = 0
     const { fetch, calls } = failingFetch(() => {
@@ -152,5 +171,39 @@ describe('reconnect timing (fake timers)', () => {
     subscription.close()
     await expect(subscription.done).rejects.toMatchObject({ name: 'AbortError' })
     expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('options that would make a zero-delay loop', () => {
+  it.each([
+    ['backoff.initialMs 0', { backoff: { initialMs: 0 } }],
+    ['backoff.initialMs NaN', { backoff: { initialMs: Number.NaN } }],
+    ['backoff.maxMs 0', { backoff: { maxMs: 0 } }],
+    ['backoff.factor 0.5', { backoff: { factor: 0.5 } }],
+    ['backoff.factor -2', { backoff: { factor: -2 } }],
+    ['heartbeatTimeoutMs 0', { heartbeatTimeoutMs: 0 }],
+    ['heartbeatTimeoutMs -1', { heartbeatTimeoutMs: -1 }],
+    ['stableAfterMs 0', { stableAfterMs: 0 }],
+    ['stableAfterMs NaN', { stableAfterMs: Number.NaN }],
+  ])('throws a RangeError for %s at call time, before any request', (_, options) => {
+    const fetch = vi.fn(() => new Promise<never>(() => undefined))
+    expect(() =>
+      subscribeProgress('http://x/stream', {
+        ...options,
+        fetch: fetch as unknown as typeof globalThis.fetch,
+      }),
+    ).toThrow(RangeError)
+    expect(fetch).not.toHaveBeenCalled()
+  })
+
+  it('accepts the smallest valid values', () => {
+    const fetch = vi.fn(() => new Promise<never>(() => undefined))
+    const subscription = subscribeProgress('http://x/stream', {
+      fetch: fetch as unknown as typeof globalThis.fetch,
+      backoff: { initialMs: 1, maxMs: 1, factor: 1 },
+      heartbeatTimeoutMs: 1,
+      stableAfterMs: 1,
+    })
+    subscription.close()
   })
 })
