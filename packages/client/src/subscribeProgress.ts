@@ -97,7 +97,14 @@ export function subscribeProgress(
   url: string | URL,
   options: SubscribeProgressOptions = {},
 ): ProgressSubscriptionHandle {
-  const backoff = { ...DEFAULT_BACKOFF, ...options.backoff }
+  // An option given as undefined keeps its default, as an absent one does.
+  const backoff: Required<BackoffOptions> = { ...DEFAULT_BACKOFF }
+  for (const [key, value] of Object.entries(options.backoff ?? {}) as [
+    keyof BackoffOptions,
+    number,
+  ][]) {
+    if (value !== undefined) backoff[key] = value
+  }
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 45_000
   const stableAfterMs = options.stableAfterMs ?? 10_000
   checkTimingOptions(backoff, heartbeatTimeoutMs, stableAfterMs)
@@ -151,7 +158,7 @@ export function subscribeProgress(
   /** Nothing is reported after the subscription ended (a late answer of onUnauthorized). */
   const report = (error: ProgressClientError) => {
     if (stop.signal.aborted) return
-    options.onError?.(error)
+    callApp(() => options.onError?.(error))
     if (error.fatal) finish(error)
   }
 
@@ -287,14 +294,7 @@ export function subscribeProgress(
             isTerminal ? storage.removeItem(key) : storage.setItem(key, gate.lastEventId ?? ''),
           )
           queue.push(envelope)
-          try {
-            options.onEvent?.(envelope)
-          } catch (thrown) {
-            // The app's callback failed, not the stream: rethrow it unswallowed, carry on.
-            queueMicrotask(() => {
-              throw thrown
-            })
-          }
+          callApp(() => options.onEvent?.(envelope))
           if (isTerminal) finish(undefined, envelope as TerminalEnvelope)
         },
       })
@@ -360,7 +360,8 @@ export function subscribeProgress(
   else {
     options.signal?.addEventListener('abort', onCallerAbort, { once: true })
     options.onStatus?.('connecting')
-    void run()
+    // Not before the handle is returned: a callback may use it (close() from onError).
+    void Promise.resolve().then(run)
   }
 
   return {
@@ -378,4 +379,15 @@ export function subscribeProgress(
 
 function abortError(): Error {
   return new DOMException('the subscription was closed', 'AbortError')
+}
+
+/** Runs an app callback: its exception is the app's, not the stream's: rethrown unswallowed. */
+function callApp(callback: () => void): void {
+  try {
+    callback()
+  } catch (thrown) {
+    queueMicrotask(() => {
+      throw thrown
+    })
+  }
 }

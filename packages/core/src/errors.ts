@@ -6,6 +6,7 @@ export type ProgressErrorCode =
   | 'service-closed'
   | 'backend-failure'
   | 'handler-failed'
+  | 'response-unread'
 
 const PROGRESS_ERROR_BRAND = Symbol.for('@docspasta/progress-core/error')
 
@@ -110,5 +111,19 @@ export class ProgressBackendError extends ProgressError {
       },
     )
     this.name = 'ProgressBackendError'
+  }
+}
+
+/**
+ * A progress stream whose consumer read nothing for `unreadTimeoutMs` (or never, up to its hard
+ * cap) was released: what the runtime or reader holding the stream sees when it reads again.
+ */
+export class UnreadResponseError extends ProgressError {
+  constructor() {
+    super(
+      'response-unread',
+      '@docspasta/progress-core: the progress stream was not read for too long; it was released. A client resumes with its Last-Event-ID.',
+    )
+    this.name = 'UnreadResponseError'
   }
 }

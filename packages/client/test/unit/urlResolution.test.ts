@@ -56,6 +56,50 @@ describe('the stream url', () => {
     }
   })
 
+  it('reports a fatal error only after the handle is returned, and ends even if onError throws', async () => {
+    const rethrown: (() => void)[] = []
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) => {
+      rethrown.push(task)
+    })
+    try {
+      // The app closes the handle it got from onError: it must exist by then.
+      const reported: string[] = []
+      const closing = subscribeProgress('/relative', {
+        onError: (error) => {
+          reported.push(error.code)
+          closing.close()
+        },
+      })
+      await expect(closing.done).rejects.toMatchObject({ name: 'AbortError' })
+      expect(reported).toEqual(['invalid-url'])
+      expect(rethrown).toEqual([])
+      const throwing = subscribeProgress('/relative', {
+        onError: () => {
+          throw new Error('app bug')
+        },
+      })
+      await expect(throwing.done).rejects.toMatchObject({ code: 'invalid-url' })
+      expect(throwing.status).toBe('closed')
+      // The app's exception is rethrown, not swallowed.
+      expect(() => {
+        for (const task of rethrown) task()
+      }).toThrow('app bug')
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
+  it('keeps the default of a backoff option given as undefined', async () => {
+    const fetch = recordingFetch()
+    const subscription = subscribeProgress('http://x/stream', {
+      fetch: fetch as unknown as typeof globalThis.fetch,
+      backoff: { initialMs: undefined, maxMs: undefined, factor: undefined },
+    })
+    await vi.advanceTimersByTimeAsync(0)
+    subscription.close()
+    expect(fetch).toHaveBeenCalledTimes(1)
+  })
+
   it("resolves against the page's location when there is no baseUrl (browsers)", async () => {
     vi.stubGlobal('location', { href: 'https://app.example/crawls/42?tab=progress' })
     const fetch = recordingFetch()

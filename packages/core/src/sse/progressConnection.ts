@@ -1,4 +1,4 @@
-import type { ProgressError } from '../errors.js'
+import { type ProgressError, UnreadResponseError } from '../errors.js'
 import type { ProgressEnvelope } from '../events.js'
 import { isTerminalEnvelope } from '../events.js'
 import type { ProgressService, ProgressSubscription } from '../service.js'
@@ -94,7 +94,7 @@ export class ProgressConnection {
   #wake: (() => void) | undefined
   #lastFlushAt = 0
   #lastWriteAt = Date.now()
-  /** When the consumer last asked for bytes; a consumer that stops asking is not reading. */
+  /** When the consumer last asked for bytes or got them; one that stops asking is not reading. */
   #lastReadAt = Date.now()
   /** A pull is in progress: the consumer is waiting for bytes. */
   #reading = false
@@ -328,6 +328,10 @@ export class ProgressConnection {
       }
     } finally {
       this.#reading = false
+      // The wait for the next read starts now, not when this one began (it may have slept).
+      this.#lastReadAt = Date.now()
+      // The last bytes are queued and this read did not take them (it took `retry:`).
+      if (this.#ending) this.#awaitLastRead()
     }
   }
 
@@ -393,13 +397,5 @@ export class ProgressConnection {
     } catch (error) {
       this.#hooks.onError(error)
     }
-  }
-}
-
-/** Why a response that nobody read was ended: what the runtime holding it sees. */
-class UnreadResponseError extends Error {
-  constructor() {
-    super('@docspasta/progress-core: the progress stream was not read; it was released')
-    this.name = 'UnreadResponseError'
   }
 }
