@@ -284,9 +284,9 @@ export class ProgressConnection {
 
   /** One read of the consumer: the next chunk, once there is one. */
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    // #lastReadAt is set when the read ends: while one is in progress, #reading says enough.
     this.#reading = true
     this.#everRead = true
-    this.#lastReadAt = Date.now()
     this.#clearUnreadTimer()
     try {
       if (this.#preamble) {

@@ -1,4 +1,5 @@
 import type { ProgressService } from '@docspasta/progress-core'
+import { runInLanes } from './runInLanes.js'
 
 /** A small seeded generator: the same "random" aborts on every run. */
 export function seededRandom(seed: number): () => number {
@@ -19,7 +20,6 @@ export async function abortRandomly(
 ): Promise<number[]> {
   const random = seededRandom(options.seed)
   const statuses: number[] = []
-  let next = 0
   const one = async () => {
     const abort = new AbortController()
     const delay = Math.floor(random() * 150)
@@ -40,13 +40,7 @@ export async function abortRandomly(
       abort.abort()
     }
   }
-  const lane = async () => {
-    while (next < options.count) {
-      next += 1
-      await one()
-    }
-  }
-  await Promise.all(Array.from({ length: options.concurrency }, lane))
+  await runInLanes(options.count, options.concurrency, one)
   return statuses
 }
 

@@ -1,10 +1,12 @@
 import { get } from 'node:http'
 import type { ProgressEnvelope } from '@docspasta/progress-core'
 import { createParser } from 'eventsource-parser'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { forceGc } from './forceGc.js'
+import { runInLanes } from './runInLanes.js'
 import { SseTestClient } from './sseTestClient.js'
 import type { StreamContext } from './streamContext.js'
+import { expectStreamsSettled } from './streamsSettled.js'
 
 const MiB = 1024 * 1024
 
@@ -103,38 +105,17 @@ export function registerStreamLoadTests(ctx: StreamContext): void {
         client.close()
         await client.ended
       }
-      const runCycles = async (count: number, cycle: () => Promise<void>, parallel: number) => {
-        let next = 0
-        await Promise.all(
-          Array.from({ length: parallel }, async () => {
-            while (next < count) {
-              next += 1
-              await cycle()
-            }
-          }),
-        )
-      }
       const settled = async () => {
-        await vi.waitFor(
-          () => {
-            expect(harness.streams.diagnostics()).toEqual({
-              connections: 0,
-              timers: 0,
-              queuedBytes: 0,
-              released: { unread: 0, overflow: 0 },
-            })
-            expect(service.diagnostics().subscriptions).toBe(0)
-          },
-          { timeout: 10_000, interval: 20 },
-        )
+        await expectStreamsSettled(harness.streams, service, { timeoutMs: 10_000 })
+        expect(harness.streams.diagnostics().released).toEqual({ unread: 0, overflow: 0 })
       }
 
-      await runCycles(2_000, cycleViaHandler, 20)
+      await runInLanes(2_000, 20, cycleViaHandler)
       await settled()
       await forceGc()
       const baseline = process.memoryUsage().heapUsed
       const started = Date.now()
-      await runCycles(10_000, cycleViaHandler, 20)
+      await runInLanes(10_000, 20, cycleViaHandler)
       const elapsedMs = Date.now() - started
       await settled()
       await forceGc()
@@ -142,7 +123,7 @@ export function registerStreamLoadTests(ctx: StreamContext): void {
       const growth = (after - baseline) / baseline
       // The same through the Node adapter over real sockets: counts only, since the test's own
       // HTTP clients share this heap.
-      await runCycles(500, cycleViaHttp, 10)
+      await runInLanes(500, 10, cycleViaHttp)
       await settled()
       expect(service.diagnostics().subscriptions).toBe(0)
       expect(harness.http.listenerCount('request') + harness.http.listenerCount('connection')).toBe(

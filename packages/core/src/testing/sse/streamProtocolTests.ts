@@ -1,3 +1,4 @@
+import { createProgressStream, formatPosition } from '@docspasta/progress-core'
 import { describe, expect, it } from 'vitest'
 import { SseTestClient } from './sseTestClient.js'
 import type { StreamContext } from './streamContext.js'
@@ -141,6 +142,24 @@ export function registerStreamProtocolTests(ctx: StreamContext): void {
       expect(done.status).toBe(204)
       expect(done.envelopes).toEqual([])
       expect(harness.streams.diagnostics().connections).toBe(0)
+    })
+
+    it('replays the terminal through createProgressStream to a client that holds it, instead of an empty stream', async () => {
+      const { service } = await ctx.serve()
+      const crawlId = ctx.crawlId('replayed-terminal')
+      await service.start(crawlId)
+      await service.increment(crawlId, { processed: 1 })
+      await service.complete(crawlId, { pages: 1 })
+      const snapshot = await service.getSnapshot(crawlId)
+      const terminalId = formatPosition(snapshot as NonNullable<typeof snapshot>)
+      const body = await new Response(
+        await createProgressStream(service, crawlId, { lastEventId: terminalId }),
+      ).text()
+      const messages = body.split('\n\n').filter((block) => block.startsWith('id: '))
+      expect(messages).toHaveLength(1)
+      expect(messages[0]).toContain(`id: ${terminalId}\ndata: `)
+      expect(messages[0]).toContain('"type":"complete"')
+      expect(service.diagnostics().subscriptions).toBe(0)
     })
 
     it('answers another epoch or a malformed Last-Event-ID with a snapshot', async () => {

@@ -1,22 +1,8 @@
-import type { ProgressService, ProgressStreamServer } from '@docspasta/progress-core'
 import { describe, expect, it, vi } from 'vitest'
 import { abortRandomlyWhilePublishing } from './randomAborts.js'
 import { SseTestClient } from './sseTestClient.js'
 import type { StreamContext } from './streamContext.js'
-
-/** Waits until a stream server and its service hold nothing: no connection, timer, byte or subscription. */
-export async function expectStreamsSettled(
-  streams: ProgressStreamServer,
-  service: ProgressService,
-): Promise<void> {
-  await vi.waitFor(
-    () => {
-      expect(streams.diagnostics()).toMatchObject({ connections: 0, timers: 0, queuedBytes: 0 })
-      expect(service.diagnostics().subscriptions).toBe(0)
-    },
-    { timeout: 5_000, interval: 10 },
-  )
-}
+import { expectStreamsSettled } from './streamsSettled.js'
 
 export function registerStreamUnreadTests(ctx: StreamContext): void {
   describe('SSE responses nobody reads', () => {
