@@ -105,8 +105,9 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
       this.#hold(envelopes)
       return
     }
-    for (const [index, envelope] of envelopes.entries()) {
-      const outcome = this.#offerLive(envelope)
+    // An index, not an iterator: this runs per subscriber per message.
+    for (let index = 0; index < envelopes.length; index++) {
+      const outcome = this.#offerLive(envelopes[index] as EventEnvelope)
       if (outcome === 'gap') {
         // History fills the hole (or a new epoch's snapshot replaces it), then the rest follows.
         this.#hold(envelopes.slice(index))

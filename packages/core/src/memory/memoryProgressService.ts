@@ -111,12 +111,7 @@ export class MemoryProgressService extends ProgressServiceBase {
     const replay = plan.kind === 'replay' ? record.history.after(plan.afterSeq) : []
     applyResume(delivery, snapshot, plan, replay, this.#now())
 
-    return {
-      unsubscribe: async () => delivery.close(),
-      get closed() {
-        return delivery.closed
-      },
-    }
+    return new MemorySubscription(delivery)
   }
 
   protected async readSnapshot(crawlId: string): Promise<ProgressSnapshot | null> {
@@ -195,5 +190,22 @@ export class MemoryProgressService extends ProgressServiceBase {
 
   #assertOpen(): void {
     if (this.#closed) throw new ServiceClosedError()
+  }
+}
+
+/** One subscriber's handle: a class, so the many open ones share their methods. */
+class MemorySubscription implements ProgressSubscription {
+  readonly #delivery: OrderedDelivery
+
+  constructor(delivery: OrderedDelivery) {
+    this.#delivery = delivery
+  }
+
+  get closed(): boolean {
+    return this.#delivery.closed
+  }
+
+  async unsubscribe(): Promise<void> {
+    this.#delivery.close()
   }
 }

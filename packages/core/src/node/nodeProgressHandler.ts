@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type ConnectionAnswering, OPEN_CONNECTION } from '../sse/openConnection.js'
 import type { ProgressStreamServer } from '../sse/progressStreamServer.js'
+import { streamToNodeResponse } from './nodeResponseOutput.js'
 
 /** Handles one node:http request; `crawlId` when the router parsed it (Express `req.params`). */
 export type NodeProgressHandler = (
@@ -9,40 +11,55 @@ export type NodeProgressHandler = (
 ) => Promise<void>
 
 /**
- * Adapts a ProgressStreamServer to node:http (Express, plain servers). It reads the next chunk
- * only after the socket took the last one (`write() === false` waits for 'drain'), so a slow
- * client holds back the stream instead of filling memory; a stream released because its client
- * stopped reading destroys the socket.
+ * Adapts a ProgressStreamServer to node:http (Express, plain servers). Each envelope's bytes,
+ * encoded once and shared, go straight to the socket while it takes them; once `write()` answers
+ * false the connection queues (and compacts) until 'drain', so a slow client holds back only its
+ * own stream; a client that stopped reading has its socket destroyed.
  *
  * @example
  * const handle = createNodeProgressHandler(createProgressStreamServer({ service }))
  * app.get(progressStreamRoute(), (req, res) => handle(req, res, req.params.crawlId))
  */
 export function createNodeProgressHandler(server: ProgressStreamServer): NodeProgressHandler {
+  // A server of this package answers with the open connection, written to the socket directly;
+  // any other implementation of the interface gets its Response piped.
+  const openConnection = (server as Partial<ConnectionAnswering>)[OPEN_CONNECTION]
   return async (req, res, crawlId) => {
     const aborted = new AbortController()
     const onClose = () => aborted.abort()
     res.once('close', onClose)
     try {
-      const response = await server.handle(toWebRequest(req), {
-        signal: aborted.signal,
-        ...(crawlId === undefined ? {} : { crawlId }),
-      })
-      if (res.destroyed) {
-        await response.body?.cancel()
+      const options = { signal: aborted.signal, ...(crawlId === undefined ? {} : { crawlId }) }
+      const request = toWebRequest(req)
+      const answer = openConnection
+        ? await openConnection(request, options)
+        : { response: await server.handle(request, options) }
+      if (answer.connection) {
+        // The client may have left while the stream was opening: the signal released it then.
+        if (res.destroyed) answer.connection.close()
+        else streamToNodeResponse(answer.connection, res)
         return
       }
-      res.writeHead(response.status, Object.fromEntries(response.headers))
-      if (response.status !== 200 || !response.body) {
-        res.end(Buffer.from(await response.arrayBuffer()))
-        return
-      }
-      res.flushHeaders()
-      await pipeWithBackpressure(response.body, res)
+      await writeResponse(answer.response, res)
     } finally {
       res.off('close', onClose)
     }
   }
+}
+
+/** A Response to node:http: an error or empty answer at once, a stream with backpressure. */
+async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+  if (res.destroyed) {
+    await response.body?.cancel()
+    return
+  }
+  res.writeHead(response.status, Object.fromEntries(response.headers))
+  if (response.status !== 200 || !response.body) {
+    res.end(Buffer.from(await response.arrayBuffer()))
+    return
+  }
+  res.flushHeaders()
+  await pipeWithBackpressure(response.body, res)
 }
 
 async function pipeWithBackpressure(

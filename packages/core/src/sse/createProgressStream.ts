@@ -4,11 +4,13 @@ import {
   ProgressConnection,
   type ProgressStreamTuning,
   resolveStreamTuning,
+  streamPreamble,
 } from './progressConnection.js'
 import {
   createProgressStreamServer,
   type ProgressStreamServerOptions,
 } from './progressStreamServer.js'
+import { connectionReadableStream } from './readableStreamOutput.js'
 import { encodeEnvelope, parseLastEventId, type StreamPosition } from './sseEncoding.js'
 
 export interface CreateProgressStreamOptions extends ProgressStreamTuning {
@@ -39,6 +41,7 @@ export async function createProgressStream(
 ): Promise<ReadableStream<Uint8Array>> {
   const id = parseCrawlId(crawlId)
   const tuning = resolveStreamTuning(options)
+  const preamble = streamPreamble(tuning)
   const hooks = {
     encode: encodeEnvelope,
     onClosed: () => {},
@@ -49,7 +52,7 @@ export async function createProgressStream(
     const connection = new ProgressConnection(
       service,
       id,
-      { tuning, signal: options.signal },
+      { tuning, preamble, signal: options.signal },
       hooks,
     )
     await connection.open(position)
@@ -57,12 +60,12 @@ export async function createProgressStream(
   }
   const position = parseLastEventId(options.lastEventId)
   const connection = await open(position)
-  if (!connection.isExhausted || !position) return connection.stream
+  if (!connection.isExhausted || !position) return connectionReadableStream(connection)
   // The position is the terminal envelope's: replay from just before it. Its tag was checked by
   // the first open; the one before it is not known here, and not needed.
   connection.close()
   const replay = await open({ epoch: position.epoch, seq: position.seq - 1 })
-  return replay.stream
+  return connectionReadableStream(replay)
 }
 
 /**

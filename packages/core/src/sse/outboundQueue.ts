@@ -47,7 +47,7 @@ export class OutboundQueue {
     if (this.#bytes > this.#compactAt) this.#compact()
   }
 
-  /** Everything queued, as one chunk, and empties the queue. */
+  /** Everything queued, as one new chunk, and empties the queue. */
   take(): Uint8Array {
     const chunk = new Uint8Array(this.#bytes)
     let offset = 0
@@ -59,8 +59,19 @@ export class OutboundQueue {
     return chunk
   }
 
+  /**
+   * Hands every queued chunk, as it is (shared, not copied), to `write` in order and empties the
+   * queue; returns write's last answer.
+   */
+  writeEach(write: (chunk: Uint8Array) => boolean): boolean {
+    let writable = true
+    for (const { bytes } of this.#items) writable = write(bytes)
+    this.clear()
+    return writable
+  }
+
   clear(): void {
-    this.#items = []
+    this.#items.length = 0
     this.#bytes = 0
     this.#compactAt = this.#softLimitBytes
   }

@@ -2,6 +2,7 @@ import { type ProgressError, UnreadResponseError } from '../errors.js'
 import type { ProgressEnvelope } from '../events.js'
 import { isTerminalEnvelope } from '../events.js'
 import type { ProgressService, ProgressSubscription } from '../service.js'
+import type { ConnectionOutput } from './connectionOutput.js'
 import { type Encode, OutboundQueue } from './outboundQueue.js'
 import { encodeComment, encodeRetry, type StreamPosition } from './sseEncoding.js'
 
@@ -57,10 +58,11 @@ export function resolveStreamTuning(options: ProgressStreamTuning): Required<Pro
 /** Why a connection ended. */
 export type ConnectionEnd = 'terminal' | 'cancelled' | 'overflow' | 'unread' | 'subscription-ended'
 
+/** What a connection reports to its server; one object shared by every connection of a server. */
 export interface ProgressConnectionHooks {
   encode: Encode
   /** Called once when the connection has released everything it held. */
-  onClosed: (reason: ConnectionEnd) => void
+  onClosed: (connection: ProgressConnection, reason: ConnectionEnd) => void
   /** Problems after the response started: the subscription's end, an unsubscribe failure. */
   onError: (error: unknown) => void
   /** Counts the timers this connection holds, for leak diagnostics. */
@@ -69,56 +71,62 @@ export interface ProgressConnectionHooks {
 
 const PING = encodeComment('ping')
 
+/** The `retry:` a connection sends first: the same bytes for every connection of a tuning. */
+export function streamPreamble(tuning: Required<ProgressStreamTuning>): Uint8Array {
+  return encodeRetry(tuning.retryMs)
+}
+
 /**
- * One SSE connection: a pull-based ReadableStream fed by one subscription. Nothing is written
- * until the consumer asks (backpressure); between reads the outbound queue compacts. Each
- * connection owns its subscription and at most two timers, and releases them on every way out:
- * the terminal envelope, the consumer cancelling, an abort signal, overflow, a consumer that
- * stopped reading, or the end of the subscription. Whatever the reason, the stream ends at once,
- * so that a consumer waiting for its socket to drain learns it too.
+ * One SSE connection fed by one subscription, written to an output (a Node socket, a Web
+ * stream) that it attaches once open() succeeded. Delivery is push: an envelope that finds the
+ * output ready and the last write older than maxLatencyMs goes out at once, as the bytes every
+ * connection shares, with no queue, timer or promise on the way. Otherwise it waits in the
+ * outbound queue (which compacts) for the flush deadline or for the output to be ready again
+ * (backpressure). Each connection owns its subscription and at most three timers, and releases
+ * them on every way out: the terminal envelope, the consumer leaving, an abort signal, overflow,
+ * a consumer that stopped reading, or the end of the subscription; whatever the reason, the
+ * output ends at once, so a consumer waiting for its socket to drain learns it too.
  */
 export class ProgressConnection {
-  readonly stream: ReadableStream<Uint8Array>
   readonly #service: ProgressService
   readonly #crawlId: string
   readonly #tuning: Required<ProgressStreamTuning>
   readonly #hooks: ProgressConnectionHooks
   readonly #queue: OutboundQueue
-  #controller: ReadableStreamDefaultController<Uint8Array> | undefined
+  #output: ConnectionOutput | undefined
+  /** The output takes bytes now: a socket that has not asked to drain, a pending read. */
+  #writable = false
   #subscription: ProgressSubscription | undefined
   #preamble: Uint8Array | undefined
-  #heartbeat: ReturnType<typeof setInterval> | undefined
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined
   #flushTimer: ReturnType<typeof setTimeout> | undefined
-  /** Set once the last bytes are queued and nobody is reading: see #awaitLastRead. */
+  /** Set once the last bytes are queued and the output is not ready: see #awaitLastRead. */
   #unreadTimer: ReturnType<typeof setTimeout> | undefined
-  #wake: (() => void) | undefined
   #lastFlushAt = 0
   #lastWriteAt = Date.now()
-  /** When the consumer last asked for bytes or got them; one that stops asking is not reading. */
+  /** When the output last stopped taking bytes; one that stays so is not read. */
   #lastReadAt = Date.now()
-  /** A pull is in progress: the consumer is waiting for bytes. */
-  #reading = false
   #everRead = false
   /** open() is delivering the subscription's replay: nobody can have read yet. */
   #opening = true
   #pingDue = false
-  /** No more envelopes will come; write what is queued, then close. */
+  /** No more envelopes will come; write what is queued, then end. */
   #ending: ConnectionEnd | undefined
   #released = false
-  /** Settles when open() has subscribed or failed; the first bytes wait for it. */
-  #opened: Promise<void> | undefined
   /** Why the subscription ended abnormally, if it did. */
   #endError: ProgressError | undefined
-  /** Why open() failed: a stream read before it settled errors with it. */
-  #openError: unknown
-  /** The stream was closed by us or cancelled by the consumer: no more close() calls. */
-  #streamClosed = false
-  readonly #signal: AbortSignal | undefined
+  #signal: AbortSignal | undefined
+  #onAbort: (() => void) | undefined
 
   constructor(
     service: ProgressService,
     crawlId: string,
-    options: { tuning: Required<ProgressStreamTuning>; signal?: AbortSignal | undefined },
+    options: {
+      tuning: Required<ProgressStreamTuning>
+      /** From streamPreamble(tuning), shared. */
+      preamble: Uint8Array
+      signal?: AbortSignal | undefined
+    },
     hooks: ProgressConnectionHooks,
   ) {
     this.#service = service
@@ -127,21 +135,24 @@ export class ProgressConnection {
     this.#hooks = hooks
     this.#signal = options.signal
     this.#queue = new OutboundQueue(options.tuning.queueSoftLimitBytes, hooks.encode)
-    this.#preamble = encodeRetry(options.tuning.retryMs)
-    this.stream = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.#controller = controller
-        },
-        pull: (controller) => this.#pull(controller),
-        cancel: () => {
-          this.#streamClosed = true
-          this.#release('cancelled')
-        },
-      },
-      // Pull only when the consumer reads: the queue, not the stream, holds what is unsent.
-      { highWaterMark: 0 },
-    )
+    this.#preamble = options.preamble
+  }
+
+  // Timer callbacks take the connection as an argument: no closure per connection.
+  static #onHeartbeat(connection: ProgressConnection): void {
+    connection.#heartbeat()
+  }
+
+  static #onFlushDeadline(connection: ProgressConnection): void {
+    connection.#flushTimer = undefined
+    connection.#hooks.onTimers(-1)
+    connection.#flush()
+  }
+
+  static #onUnreadDeadline(connection: ProgressConnection): void {
+    connection.#unreadTimer = undefined
+    connection.#hooks.onTimers(-1)
+    connection.#release('unread')
   }
 
   /**
@@ -168,20 +179,17 @@ export class ProgressConnection {
   }
 
   /** Subscribes from the resume position; rejects (CrawlNotFoundError, …) before any byte. */
-  open(position: StreamPosition | undefined): Promise<void> {
-    this.#opened = this.#subscribe(position)
-    return this.#opened
-  }
-
-  async #subscribe(position: StreamPosition | undefined): Promise<void> {
-    this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
+  async open(position: StreamPosition | undefined): Promise<void> {
+    if (this.#signal) {
+      this.#onAbort = () => this.#release('cancelled')
+      this.#signal.addEventListener('abort', this.#onAbort, { once: true })
+    }
     try {
       this.#subscription = await this.#service.subscribe(this.#crawlId, this.#onEnvelope, {
         ...(position ? { afterSeq: position.seq, epoch: position.epoch, tag: position.tag } : {}),
         onError: this.#onSubscriptionError,
       })
     } catch (error) {
-      this.#openError = error
       this.#release('cancelled')
       throw error
     } finally {
@@ -189,7 +197,6 @@ export class ProgressConnection {
     }
     if (this.#endError) {
       // The subscription failed while opening (service closed, crawl removed, store failure).
-      this.#openError = this.#endError
       this.#release('subscription-ended')
       throw this.#endError
     }
@@ -200,20 +207,59 @@ export class ProgressConnection {
     // From here the consumer has its own time to start reading.
     this.#lastReadAt = Date.now()
     // A subscriber that already held the terminal envelope gets nothing more: end at once.
-    if (this.#subscription.closed && !this.#ending) {
-      this.#ending = 'subscription-ended'
-      this.#wakeUp()
-    }
-    this.#heartbeat = setInterval(this.#onHeartbeat, this.#tuning.heartbeatMs)
+    if (this.#subscription.closed && !this.#ending) this.#ending = 'subscription-ended'
+    this.#heartbeatTimer = setInterval(
+      ProgressConnection.#onHeartbeat,
+      this.#tuning.heartbeatMs,
+      this,
+    )
     this.#hooks.onTimers(1)
     if (this.#ending) this.#awaitLastRead()
     if (this.#signal?.aborted) this.#release('cancelled')
   }
 
+  /**
+   * Gives the connection its output, once open() resolved; `writable` when it takes bytes at
+   * once (a socket), not when it waits to be asked (a stream's reader calls resume()).
+   */
+  attach(output: ConnectionOutput, options: { writable: boolean }): void {
+    if (this.#released) {
+      output.end()
+      return
+    }
+    this.#output = output
+    if (output.reportsClose) {
+      // The output says when its consumer leaves: the abort signal has nothing more to tell.
+      this.#forgetSignal()
+    }
+    if (options.writable) this.resume()
+  }
+
+  /** The output takes bytes again: its socket drained, or its reader asked for the next chunk. */
+  resume(): void {
+    if (this.#released) return
+    this.#writable = true
+    this.#everRead = true
+    this.#clearUnreadTimer()
+    this.#flush()
+  }
+
   readonly #onEnvelope = (envelope: ProgressEnvelope): void => {
     if (this.#ending || this.#released) return
-    this.#queue.push(envelope, this.#hooks.encode(envelope))
-    if (isTerminalEnvelope(envelope)) this.#ending = 'terminal'
+    const bytes = this.#hooks.encode(envelope)
+    const terminal = isTerminalEnvelope(envelope)
+    if (this.#writable && this.#queue.isEmpty && this.#flushTimer === undefined) {
+      // The fast path: an idle, ready output takes the shared bytes as they are.
+      const now = Date.now()
+      if (now >= this.#lastFlushAt + this.#tuning.maxLatencyMs) {
+        this.#lastFlushAt = now
+        this.#send(bytes, now)
+        if (terminal) this.#release('terminal')
+        return
+      }
+    }
+    this.#queue.push(envelope, bytes)
+    if (terminal) this.#ending = 'terminal'
     else if (this.#queue.bytes > this.#tuning.queueHardLimitBytes) {
       if (this.#opening || (this.#everRead && this.#lastFlushAt === 0)) {
         // A replay too large to send: ending would make the client ask for it again, forever.
@@ -225,13 +271,9 @@ export class ProgressConnection {
         return
       }
     }
-    if (this.#ending) {
-      this.#wakeUp()
-      this.#awaitLastRead()
-      return
-    }
     // A pending flush deadline takes this envelope along: no timer work per envelope when busy.
-    if (this.#flushTimer === undefined) this.#wakeUp()
+    if (this.#ending || this.#flushTimer === undefined) this.#flush()
+    if (this.#ending) this.#awaitLastRead()
   }
 
   readonly #onSubscriptionError = (error: ProgressError): void => {
@@ -241,37 +283,93 @@ export class ProgressConnection {
     // During open() the error becomes open()'s rejection (a status code) instead. A crawl that
     // was cleaned up or expired is normal operation: its client reconnects and gets a 404.
     if (this.#subscription && error.code !== 'crawl-not-found') this.#hooks.onError(error)
-    this.#wakeUp()
+    this.#flush()
     this.#awaitLastRead()
   }
 
-  readonly #onHeartbeat = (): void => {
+  #heartbeat(): void {
     const now = Date.now()
-    if (!this.#reading && now - this.#lastReadAt >= this.#tuning.unreadTimeoutMs) {
-      // Nobody asked for a byte (not even a ping) for that long: the response is not read.
+    if (!this.#writable && now - this.#lastReadAt >= this.#tuning.unreadTimeoutMs) {
+      // The output took nothing (not even a ping) for that long: the response is not read.
       this.#release('unread')
       return
     }
     if (now - this.#lastWriteAt < this.#tuning.heartbeatMs / 2) return
     this.#pingDue = true
-    this.#wakeUp()
+    this.#flush()
   }
 
-  readonly #onAbort = (): void => {
-    this.#release('cancelled')
+  /** Writes what is due while the output takes it: `retry:`, the queue, the end, a ping. */
+  #flush(): void {
+    const output = this.#output
+    if (!output || !this.#writable || this.#released) return
+    const now = Date.now()
+    if (this.#preamble) {
+      const preamble = this.#preamble
+      this.#preamble = undefined
+      if (!this.#send(preamble, now)) return
+    }
+    if (!this.#queue.isEmpty) {
+      const due = this.#lastFlushAt + this.#tuning.maxLatencyMs
+      if (now < due && !this.#ending) {
+        this.#armFlushDeadline(due - now)
+        return
+      }
+      this.#lastFlushAt = now
+      this.#lastWriteAt = now
+      const writable = output.writeQueued(this.#queue)
+      if (this.#ending) {
+        this.#release(this.#ending)
+        return
+      }
+      if (!this.#blockedUnless(writable, now)) return
+    }
+    if (this.#ending) {
+      if (this.#queue.isEmpty) this.#release(this.#ending)
+      return
+    }
+    if (this.#pingDue) {
+      this.#pingDue = false
+      this.#send(PING, now)
+    }
+  }
+
+  /** One shared chunk to the output; false when the output must be waited for. */
+  #send(chunk: Uint8Array, now: number): boolean {
+    this.#lastWriteAt = now
+    return this.#blockedUnless((this.#output as ConnectionOutput).write(chunk), now)
+  }
+
+  /** After a write: when the output is full, the wait for it to be read starts now. */
+  #blockedUnless(writable: boolean, now: number): boolean {
+    if (writable) return true
+    this.#writable = false
+    this.#lastReadAt = now
+    // The last bytes are queued and this write did not take them (it took `retry:`).
+    if (this.#ending) this.#awaitLastRead()
+    return false
+  }
+
+  #armFlushDeadline(ms: number): void {
+    if (this.#flushTimer !== undefined) return
+    this.#flushTimer = setTimeout(ProgressConnection.#onFlushDeadline, ms, this)
+    this.#hooks.onTimers(1)
   }
 
   /**
-   * The last bytes are queued: unless the consumer takes them within unreadTimeoutMs, nobody is
-   * reading (a framework dropped the Response unread) and the connection is released.
+   * The last bytes are queued: unless the output takes them within unreadTimeoutMs, nobody is
+   * reading (a framework dropped the Response unread, a client stopped) and the connection is
+   * released.
    */
   #awaitLastRead(): void {
-    if (this.#reading || this.#released || this.#opening || this.#unreadTimer !== undefined) return
-    this.#unreadTimer = setTimeout(() => {
-      this.#unreadTimer = undefined
-      this.#hooks.onTimers(-1)
-      this.#release('unread')
-    }, this.#tuning.unreadTimeoutMs)
+    if (this.#writable || this.#released || this.#opening || this.#unreadTimer !== undefined) {
+      return
+    }
+    this.#unreadTimer = setTimeout(
+      ProgressConnection.#onUnreadDeadline,
+      this.#tuning.unreadTimeoutMs,
+      this,
+    )
     this.#hooks.onTimers(1)
   }
 
@@ -282,110 +380,37 @@ export class ProgressConnection {
     this.#hooks.onTimers(-1)
   }
 
-  /** One read of the consumer: the next chunk, once there is one. */
-  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    // #lastReadAt is set when the read ends: while one is in progress, #reading says enough.
-    this.#reading = true
-    this.#everRead = true
+  #release(reason: ConnectionEnd): void {
+    if (this.#released) return
+    this.#released = true
+    this.#writable = false
+    this.#queue.clear()
     this.#clearUnreadTimer()
-    try {
-      if (this.#preamble) {
-        // The first bytes wait for open(): if it failed, the stream is errored by now, before
-        // `retry:` went out.
-        await this.#opened?.catch(() => undefined)
-        if (this.#released) return
-        controller.enqueue(this.#preamble)
-        this.#preamble = undefined
-        this.#lastWriteAt = Date.now()
-        return
-      }
-      for (;;) {
-        if (this.#released) return
-        const now = Date.now()
-        if (!this.#queue.isEmpty) {
-          const due = this.#lastFlushAt + this.#tuning.maxLatencyMs
-          if (now >= due || this.#ending) {
-            controller.enqueue(this.#queue.take())
-            this.#lastFlushAt = now
-            this.#lastWriteAt = now
-            if (this.#ending) this.#release(this.#ending)
-            return
-          }
-          await this.#sleep(due - now)
-          continue
-        }
-        if (this.#ending) {
-          this.#release(this.#ending)
-          return
-        }
-        if (this.#pingDue) {
-          this.#pingDue = false
-          controller.enqueue(PING)
-          this.#lastWriteAt = now
-          return
-        }
-        await this.#sleep(undefined)
-      }
-    } finally {
-      this.#reading = false
-      // The wait for the next read starts now, not when this one began (it may have slept).
-      this.#lastReadAt = Date.now()
-      // The last bytes are queued and this read did not take them (it took `retry:`).
-      if (this.#ending) this.#awaitLastRead()
-    }
-  }
-
-  /** Waits for an envelope, a heartbeat, the end, or `ms` (the flush deadline). */
-  #sleep(ms: number | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = resolve
-      if (ms !== undefined) {
-        this.#flushTimer = setTimeout(() => this.#wakeUp(), ms)
-        this.#hooks.onTimers(1)
-      }
-    })
-  }
-
-  #wakeUp(): void {
     if (this.#flushTimer !== undefined) {
       clearTimeout(this.#flushTimer)
       this.#flushTimer = undefined
       this.#hooks.onTimers(-1)
     }
-    const wake = this.#wake
-    this.#wake = undefined
-    wake?.()
-  }
-
-  #release(reason: ConnectionEnd): void {
-    if (this.#released) return
-    this.#released = true
-    this.#queue.clear()
-    this.#clearUnreadTimer()
-    if (this.#heartbeat !== undefined) {
-      clearInterval(this.#heartbeat)
-      this.#heartbeat = undefined
+    if (this.#heartbeatTimer !== undefined) {
+      clearInterval(this.#heartbeatTimer)
+      this.#heartbeatTimer = undefined
       this.#hooks.onTimers(-1)
     }
-    this.#wakeUp()
-    this.#signal?.removeEventListener('abort', this.#onAbort)
-    this.#endStream(reason)
+    this.#forgetSignal()
+    // Ends the output now, not at its next read: an unread one is never asked again, and
+    // aborting it lets the runtime drop the socket instead of waiting for it to drain.
+    const output = this.#output
+    this.#output = undefined
+    if (reason === 'unread') output?.abort(new UnreadResponseError())
+    else output?.end()
     void this.#unsubscribe()
-    this.#hooks.onClosed(reason)
+    this.#hooks.onClosed(this, reason)
   }
 
-  /**
-   * Ends the stream now, not at the next read: a consumer that is not reading is never asked
-   * again. A failed open errors it (the reader sees why); an unread response errors it, so the
-   * runtime destroys the socket instead of waiting for it to drain; anything else closes it.
-   */
-  #endStream(reason: ConnectionEnd): void {
-    const controller = this.#controller
-    if (this.#streamClosed || !controller) return
-    this.#streamClosed = true
-    if (this.#openError !== undefined) controller.error(this.#openError)
-    else if (reason === 'unread') controller.error(new UnreadResponseError())
-    else controller.close()
+  #forgetSignal(): void {
+    if (this.#onAbort) this.#signal?.removeEventListener('abort', this.#onAbort)
+    this.#signal = undefined
+    this.#onAbort = undefined
   }
 
   async #unsubscribe(): Promise<void> {

@@ -5,10 +5,18 @@ import type { ProgressService } from '../service.js'
 import { parseCrawlId } from '../validate.js'
 import { errorResponse } from './errorResponse.js'
 import {
+  type ConnectionAnswer,
+  type ConnectionAnswering,
+  OPEN_CONNECTION,
+} from './openConnection.js'
+import {
   ProgressConnection,
+  type ProgressConnectionHooks,
   type ProgressStreamTuning,
   resolveStreamTuning,
+  streamPreamble,
 } from './progressConnection.js'
+import { connectionReadableStream } from './readableStreamOutput.js'
 import { encodeEnvelope, parseLastEventId, SSE_HEADERS } from './sseEncoding.js'
 
 /** true: allowed; false: 403; or an explicit 401/403 with a message for the client. */
@@ -92,14 +100,20 @@ export function createProgressStreamServer(
   const maxConnections = positiveInteger('maxConnections', options.maxConnections ?? 10_000)
   const retryAfter = String(positiveInteger('retryAfterSeconds', options.retryAfterSeconds ?? 5))
   const tuning = resolveStreamTuning(options)
-  // Encoded once per envelope and shared by every connection that writes it.
+  // Encoded once per envelope and shared by every connection that writes it. A fan-out hands
+  // the same envelope to each connection in turn: the last one answers without a lookup.
   const encoded = new WeakMap<ProgressEnvelope, Uint8Array>()
+  let lastEnvelope: ProgressEnvelope | undefined
+  let lastBytes: Uint8Array | undefined
   const encode = (envelope: ProgressEnvelope) => {
+    if (envelope === lastEnvelope) return lastBytes as Uint8Array
     let bytes = encoded.get(envelope)
     if (!bytes) {
       bytes = encodeEnvelope(envelope)
       encoded.set(envelope, bytes)
     }
+    lastEnvelope = envelope
+    lastBytes = bytes
     return bytes
   }
   const connections = new Set<ProgressConnection>()
@@ -107,6 +121,18 @@ export function createProgressStreamServer(
   let admitting = 0
   let timers = 0
   const released = { unread: 0, overflow: 0 }
+  const preamble = streamPreamble(tuning)
+  const hooks: ProgressConnectionHooks = {
+    encode,
+    onClosed: (connection, reason) => {
+      connections.delete(connection)
+      if (reason === 'unread' || reason === 'overflow') released[reason] += 1
+    },
+    onError,
+    onTimers: (delta) => {
+      timers += delta
+    },
+  }
 
   const openConnection = async (
     crawlId: string,
@@ -114,22 +140,7 @@ export function createProgressStreamServer(
     signal: AbortSignal | undefined,
     onCounted: () => void,
   ) => {
-    const connection: ProgressConnection = new ProgressConnection(
-      service,
-      crawlId,
-      { tuning, signal },
-      {
-        encode,
-        onClosed: (reason) => {
-          connections.delete(connection)
-          if (reason === 'unread' || reason === 'overflow') released[reason] += 1
-        },
-        onError,
-        onTimers: (delta) => {
-          timers += delta
-        },
-      },
-    )
+    const connection = new ProgressConnection(service, crawlId, { tuning, preamble, signal }, hooks)
     connections.add(connection)
     onCounted()
     await connection.open(parseLastEventId(lastEventId))
@@ -164,15 +175,15 @@ export function createProgressStreamServer(
     return errorResponse(status, status === 401 ? 'unauthorized' : 'forbidden', message)
   }
 
-  /** Authorization, then the stream: 200, 204 (nothing left to send), 404 or 503. */
+  /** Authorization, then the stream: an open connection (200), 204, 404 or 503. */
   const admit = async (
     request: Request,
     crawlId: string,
     signal: AbortSignal,
     onCounted: () => void,
-  ) => {
+  ): Promise<ConnectionAnswer> => {
     const refused = await refusal(request, crawlId)
-    if (refused) return refused
+    if (refused) return { response: refused }
     const url = new URL(request.url)
     // An empty header is no position; the query parameter may still hold one.
     const lastEventId = request.headers.get('last-event-id') || url.searchParams.get('lastEventId')
@@ -181,17 +192,19 @@ export function createProgressStreamServer(
       if (connection.isExhausted) {
         // The client already holds the terminal envelope; 204 also stops an EventSource.
         connection.close()
-        return new Response(null, { status: 204 })
+        return { response: new Response(null, { status: 204 }) }
       }
-      return new Response(connection.stream, { status: 200, headers: SSE_HEADERS })
+      return { connection }
     } catch (error) {
       if (isProgressError(error) && error.code === 'crawl-not-found') {
-        return errorResponse(404, 'crawl-not-found', `no crawl "${crawlId}"`)
+        return { response: errorResponse(404, 'crawl-not-found', `no crawl "${crawlId}"`) }
       }
       onError(error)
-      return errorResponse(503, 'unavailable', 'progress is unavailable; retry later', {
-        'Retry-After': retryAfter,
-      })
+      return {
+        response: errorResponse(503, 'unavailable', 'progress is unavailable; retry later', {
+          'Retry-After': retryAfter,
+        }),
+      }
     }
   }
 
@@ -219,35 +232,55 @@ export function createProgressStreamServer(
     return new Response(null, { status: answer.status, headers: answer.headers })
   }
 
-  return {
-    async handle(request, handleOptions = {}) {
-      if (request.method === 'HEAD') return head(request, handleOptions)
-      if (request.method !== 'GET') {
-        return errorResponse(405, 'method-not-allowed', 'progress streams answer GET and HEAD', {
+  const answer = async (
+    request: Request,
+    handleOptions: HandleOptions = {},
+  ): Promise<ConnectionAnswer> => {
+    if (request.method === 'HEAD') return { response: await head(request, handleOptions) }
+    if (request.method !== 'GET') {
+      return {
+        response: errorResponse(405, 'method-not-allowed', 'progress streams answer GET and HEAD', {
           Allow: 'GET, HEAD',
-        })
+        }),
       }
-      const crawlId = crawlIdOf(request, handleOptions)
-      if (typeof crawlId !== 'string') return crawlId
-      if (connections.size + admitting >= maxConnections) {
-        return errorResponse(503, 'over-capacity', 'too many open progress streams; retry later', {
-          'Retry-After': retryAfter,
-        })
+    }
+    const crawlId = crawlIdOf(request, handleOptions)
+    if (typeof crawlId !== 'string') return { response: crawlId }
+    if (connections.size + admitting >= maxConnections) {
+      return {
+        response: errorResponse(
+          503,
+          'over-capacity',
+          'too many open progress streams; retry later',
+          { 'Retry-After': retryAfter },
+        ),
       }
-      // Counted from here until it is a connection (then `connections` counts it) or refused.
-      admitting += 1
-      let admitted = false
-      const counted = () => {
-        if (admitted) return
-        admitted = true
-        admitting -= 1
-      }
-      try {
-        return await admit(request, crawlId, handleOptions.signal ?? request.signal, counted)
-      } finally {
-        counted()
-      }
+    }
+    // Counted from here until it is a connection (then `connections` counts it) or refused.
+    admitting += 1
+    let admitted = false
+    const counted = () => {
+      if (admitted) return
+      admitted = true
+      admitting -= 1
+    }
+    try {
+      return await admit(request, crawlId, handleOptions.signal ?? request.signal, counted)
+    } finally {
+      counted()
+    }
+  }
+
+  const server: ProgressStreamServer & ConnectionAnswering = {
+    async handle(request, handleOptions) {
+      const { response, connection } = await answer(request, handleOptions)
+      if (response) return response
+      return new Response(connectionReadableStream(connection), {
+        status: 200,
+        headers: SSE_HEADERS,
+      })
     },
+    [OPEN_CONNECTION]: answer,
     diagnostics() {
       let queuedBytes = 0
       for (const connection of connections) queuedBytes += connection.queuedBytes
@@ -257,6 +290,7 @@ export function createProgressStreamServer(
       for (const connection of [...connections]) connection.close()
     },
   }
+  return server
 }
 
 function positiveInteger(name: string, value: number): number {

@@ -22,7 +22,9 @@ export class OrderedDelivery {
   #lastSeq: number
   #lastTag: string | undefined
   #closed = false
+  /** Accepted, not yet handed over: read from #head on, so nothing shifts. */
   readonly #queue: ProgressEnvelope[] = []
+  #head = 0
   #draining = false
   /** offerAll() is accepting a run: hand nothing to the handler until it is all queued. */
   #holding = false
@@ -59,8 +61,18 @@ export class OrderedDelivery {
     }
     this.#lastSeq = envelope.seq
     this.#lastTag = envelope.tag
-    this.#queue.push(envelope)
-    this.#drain()
+    if (this.#draining || this.#holding || this.#head < this.#queue.length) {
+      this.#queue.push(envelope)
+      this.#drain()
+      return 'delivered'
+    }
+    // Nothing waits ahead of it: hand it over now, without queueing it.
+    this.#draining = true
+    try {
+      if (this.#deliver(envelope)) this.#drainQueued()
+    } finally {
+      this.#draining = false
+    }
     return 'delivered'
   }
 
@@ -104,6 +116,7 @@ export class OrderedDelivery {
   #close(): void {
     this.#closed = true
     this.#queue.length = 0
+    this.#head = 0
     this.#options.onClosed()
   }
 
@@ -111,21 +124,36 @@ export class OrderedDelivery {
     if (this.#draining || this.#holding) return
     this.#draining = true
     try {
-      while (!this.#closed && this.#queue.length > 0) {
-        const envelope = this.#queue.shift() as ProgressEnvelope
-        try {
-          this.#options.handler(envelope)
-        } catch (cause) {
-          const message =
-            '@docspasta/progress-core: a subscription handler threw; it was unsubscribed'
-          this.fail(new ProgressError('handler-failed', message, { cause }))
-          return
-        }
-        if (isTerminalEnvelope(envelope)) this.close()
-      }
+      this.#drainQueued()
     } finally {
       this.#draining = false
     }
+  }
+
+  /** Hands over what is queued, in order, including what the handler queues meanwhile. */
+  #drainQueued(): void {
+    while (!this.#closed && this.#head < this.#queue.length) {
+      const envelope = this.#queue[this.#head] as ProgressEnvelope
+      this.#head += 1
+      if (this.#head === this.#queue.length) {
+        this.#queue.length = 0
+        this.#head = 0
+      }
+      if (!this.#deliver(envelope)) return
+    }
+  }
+
+  /** One envelope to the handler; false when delivery ended (a throw, the terminal). */
+  #deliver(envelope: ProgressEnvelope): boolean {
+    try {
+      this.#options.handler(envelope)
+    } catch (cause) {
+      const message = '@docspasta/progress-core: a subscription handler threw; it was unsubscribed'
+      this.fail(new ProgressError('handler-failed', message, { cause }))
+      return false
+    }
+    if (isTerminalEnvelope(envelope)) this.close()
+    return !this.#closed
   }
 
   #report(error: ProgressError): void {

@@ -6,7 +6,11 @@ export {
 export { describeProgressServiceConformance } from './conformance.js'
 export { EnvelopeRecorder } from './envelopeRecorder.js'
 export { forceGc } from './sse/forceGc.js'
-export { type ProgressHttpHarness, startProgressHttpServer } from './sse/httpHarness.js'
+export {
+  type ProgressHttpHarness,
+  type ProgressHttpTransport,
+  startProgressHttpServer,
+} from './sse/httpHarness.js'
 export { SseTestClient } from './sse/sseTestClient.js'
 export { expectStreamsSettled } from './sse/streamsSettled.js'
 export { describeProgressStreamConformance } from './streamConformance.js'

@@ -8,16 +8,19 @@ import { registerStreamUnreadTests } from './sse/streamUnreadTests.js'
 
 /**
  * Registers the SSE suite: a real node:http server on loopback serving the backend under test
- * through createProgressStreamServer and the Node adapter, read by a real SSE parser. Covers the
- * wire format, resume with Last-Event-ID, heartbeats, status codes and methods, responses nobody
- * reads, random aborts, a slow reader and teardown.
+ * through createProgressStreamServer, read by a real SSE parser; once through the Node adapter's
+ * socket path and once through the Web Response that Next.js, Hono, Bun and Deno read. Covers
+ * the wire format, resume with Last-Event-ID, heartbeats, status codes and methods, responses
+ * nobody reads, random aborts, a slow reader and teardown.
  */
 export function describeProgressStreamConformance(target: ConformanceTarget): void {
-  describe(`progress streams over HTTP: ${target.name}`, () => {
-    const ctx = createStreamContext(target)
-    registerStreamProtocolTests(ctx)
-    registerStreamGuardTests(ctx)
-    registerStreamUnreadTests(ctx)
-    registerStreamLoadTests(ctx)
-  })
+  for (const transport of ['node', 'web'] as const) {
+    describe(`progress streams over HTTP (${transport}): ${target.name}`, () => {
+      const ctx = createStreamContext(target, transport)
+      registerStreamProtocolTests(ctx)
+      registerStreamGuardTests(ctx)
+      registerStreamUnreadTests(ctx)
+      registerStreamLoadTests(ctx)
+    })
+  }
 }

@@ -80,7 +80,8 @@ it('releases streams whose Response a middleware replaced, once their terminal w
 })
 
 it('returns to zero after 300 random aborts through Hono while the crawl publishes', async () => {
-  const { progress, streams, url } = await startHono({ maxConnections: 40 })
+  // Room for closes not yet noticed on a loaded machine (30 at once), not for a leak of 300.
+  const { progress, streams, url } = await startHono({ maxConnections: 90 })
   await progress.start('crawl-aborts')
   const statuses = await abortRandomlyWhilePublishing(
     progress,

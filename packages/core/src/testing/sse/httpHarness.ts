@@ -18,13 +18,29 @@ export interface ProgressHttpHarness {
   close(): Promise<void>
 }
 
+/**
+ * How the harness answers: `node` writes each connection to its socket (the Node adapter's own
+ * path); `web` pipes the Web Response that `handle()` returns, as every other runtime reads it.
+ */
+export type ProgressHttpTransport = 'node' | 'web'
+
 /** A real node:http server on a loopback port that serves progress streams with the Node adapter. */
 export async function startProgressHttpServer(
   service: ProgressService,
   options: Omit<ProgressStreamServerOptions, 'service'> = {},
+  transport: ProgressHttpTransport = 'node',
 ): Promise<ProgressHttpHarness> {
   const streams = createProgressStreamServer({ service, ...options })
-  const handle = createNodeProgressHandler(streams)
+  // The adapter pipes the Response of any server that is not this package's own.
+  const handle = createNodeProgressHandler(
+    transport === 'node'
+      ? streams
+      : {
+          handle: (request, handleOptions) => streams.handle(request, handleOptions),
+          diagnostics: () => streams.diagnostics(),
+          close: () => streams.close(),
+        },
+  )
   const http = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       res.destroy(error instanceof Error ? error : new Error(String(error)))

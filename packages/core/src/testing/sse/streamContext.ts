@@ -1,10 +1,15 @@
 import type { ProgressService, ProgressStreamServerOptions } from '@docspasta/progress-core'
 import { afterEach } from 'vitest'
 import type { ConformanceTarget } from '../conformance/context.js'
-import { type ProgressHttpHarness, startProgressHttpServer } from './httpHarness.js'
+import {
+  type ProgressHttpHarness,
+  type ProgressHttpTransport,
+  startProgressHttpServer,
+} from './httpHarness.js'
 
 export interface StreamContext {
   target: ConformanceTarget
+  transport: ProgressHttpTransport
   crawlId(label: string): string
   /** A fresh service and an HTTP server for it; both closed after the test. */
   serve(
@@ -12,7 +17,10 @@ export interface StreamContext {
   ): Promise<{ service: ProgressService; harness: ProgressHttpHarness }>
 }
 
-export function createStreamContext(target: ConformanceTarget): StreamContext {
+export function createStreamContext(
+  target: ConformanceTarget,
+  transport: ProgressHttpTransport,
+): StreamContext {
   const run = Math.random().toString(36).slice(2, 10)
   let counter = 0
   const cleanups: (() => Promise<void>)[] = []
@@ -21,6 +29,7 @@ export function createStreamContext(target: ConformanceTarget): StreamContext {
   })
   return {
     target,
+    transport,
     crawlId: (label) => {
       counter += 1
       return `sse-${run}-${label}-${counter}`
@@ -28,7 +37,7 @@ export function createStreamContext(target: ConformanceTarget): StreamContext {
     serve: async (options = {}) => {
       const service = await target.create({})
       cleanups.push(() => service.close())
-      const harness = await startProgressHttpServer(service, options)
+      const harness = await startProgressHttpServer(service, options, transport)
       cleanups.push(() => harness.close())
       return { service, harness }
     },

@@ -104,7 +104,9 @@ export function registerStreamUnreadTests(ctx: StreamContext): void {
     })
 
     it('returns to zero connections, timers, subscriptions and queued bytes after 300 random aborts', async () => {
-      const { service, harness } = await ctx.serve({ maxConnections: 40 })
+      // Room for the closes a loaded server has yet to notice (30 at once), not for a leak: 300
+      // connections that were never released would pass it.
+      const { service, harness } = await ctx.serve({ maxConnections: 90 })
       const crawlId = ctx.crawlId('aborts')
       await service.start(crawlId)
       const statuses = await abortRandomlyWhilePublishing(service, crawlId, harness.url(crawlId), {
