@@ -6,7 +6,7 @@ import {
   type ProgressServiceOptions,
   type ProgressSnapshot,
 } from '@docspasta/progress-core'
-import { toPublishScriptArgs } from '@docspasta/progress-core/lua'
+import { appendPublishScriptArgs } from '@docspasta/progress-core/lua'
 import type { Cluster, Redis } from 'ioredis'
 import type { CrawlKeys } from './keys.js'
 import { ScriptRunner } from './scriptRunner.js'
@@ -42,6 +42,8 @@ export class CrawlStore {
   readonly #scripts: ScriptRunner
   readonly #options: Required<ProgressServiceOptions>
   readonly #publishCommand: 'PUBLISH' | 'SPUBLISH'
+  /** publish-4.lua's ARGV[2] to ARGV[6], the same for every call: made once. */
+  readonly #publishOptionArgs: readonly [string, string, string, string, string]
 
   constructor(redis: Redis | Cluster, options: Required<ProgressServiceOptions>) {
     this.#redis = redis
@@ -49,6 +51,14 @@ export class CrawlStore {
     this.#options = options
     // Sharded pub/sub keeps a cluster's messages on the shard that owns the crawl's slot.
     this.#publishCommand = redis.isCluster ? 'SPUBLISH' : 'PUBLISH'
+    const { idleTtlSeconds, ttlSeconds, historyLimit, historyMaxBytes } = options
+    this.#publishOptionArgs = [
+      String(idleTtlSeconds),
+      String(ttlSeconds),
+      String(historyLimit),
+      String(historyMaxBytes),
+      this.#publishCommand,
+    ]
   }
 
   async start(crawlId: string, keys: CrawlKeys): Promise<ProgressSnapshot> {
@@ -70,28 +80,32 @@ export class CrawlStore {
     inputs: readonly ProgressInput[],
     operation: AppendOperation & { id: string },
   ): Promise<PublishOutcome> {
-    const { idleTtlSeconds, ttlSeconds, historyLimit, historyMaxBytes } = this.#options
-    const reply = (await this.#scripts.run(
-      'publish',
-      [keys.state, keys.events, keys.operations, keys.channel],
-      [
-        crawlId,
-        String(idleTtlSeconds),
-        String(ttlSeconds),
-        String(historyLimit),
-        String(historyMaxBytes),
-        this.#publishCommand,
-        operation.id,
-        operation.tag,
-        ...toPublishScriptArgs(inputs, operation.payloads),
-      ],
-    )) as [number, ...string[]]
-    const [code, ...values] = reply
+    const [idle, ttl, limit, maxBytes, publishCommand] = this.#publishOptionArgs
+    const keysAndArgs = [
+      keys.state,
+      keys.events,
+      keys.operations,
+      keys.channel,
+      crawlId,
+      idle,
+      ttl,
+      limit,
+      maxBytes,
+      publishCommand,
+      operation.id,
+      operation.tag,
+    ]
+    appendPublishScriptArgs(keysAndArgs, inputs, operation.payloads)
+    const [code, value] = (await this.#scripts.runWith('publish', keysAndArgs)) as [
+      number,
+      string | undefined,
+    ]
+    // One JSON array of the call's envelopes, the very message subscribers got.
+    if (code === 1) return { kind: 'published', envelopes: JSON.parse(value as string) }
     if (code === -1) return { kind: 'not-found' }
     if (code === -2) return { kind: 'closed' }
-    if (code === -3) return { kind: 'overflow', counter: values[0] as string }
-    if (code === -4) return { kind: 'forgotten' }
-    return { kind: 'published', envelopes: values.map((e) => JSON.parse(e) as EventEnvelope) }
+    if (code === -3) return { kind: 'overflow', counter: value as string }
+    return { kind: 'forgotten' }
   }
 
   async cleanup(keys: CrawlKeys): Promise<boolean> {

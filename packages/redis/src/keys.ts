@@ -21,13 +21,24 @@ export interface CrawlKeys {
  *   hash slot)
  */
 export function createKeyBuilder(prefix = DEFAULT_REDIS_PREFIX): (crawlId: string) => CrawlKeys {
+  const keysOf = createValidatedIdKeyBuilder(prefix)
+  return (crawlId) => keysOf(parseCrawlId(crawlId))
+}
+
+/**
+ * The key builder for crawl ids validated already (the service's methods validate each id once,
+ * on entry): the same names as createKeyBuilder's, without checking the id a second time.
+ */
+export function createValidatedIdKeyBuilder(
+  prefix = DEFAULT_REDIS_PREFIX,
+): (validCrawlId: string) => CrawlKeys {
   if (prefix.length === 0 || /[{}\s]/.test(prefix)) {
     throw new TypeError(
       `@docspasta/progress-redis: prefix "${prefix}" must be non-empty without braces or spaces`,
     )
   }
-  return (crawlId) => {
-    const tag = `${prefix}:{${parseCrawlId(crawlId)}}`
+  return (validCrawlId) => {
+    const tag = `${prefix}:{${validCrawlId}}`
     return {
       state: `${tag}:state`,
       events: `${tag}:events`,

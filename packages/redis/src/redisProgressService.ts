@@ -22,7 +22,7 @@ import {
 } from '@docspasta/progress-core'
 import type { Cluster, Redis } from 'ioredis'
 import { CrawlStore } from './crawlStore.js'
-import { type CrawlKeys, createKeyBuilder } from './keys.js'
+import { type CrawlKeys, createValidatedIdKeyBuilder } from './keys.js'
 import { RedisSubscription } from './redisSubscription.js'
 import { SharedSubscriber } from './sharedSubscriber.js'
 
@@ -66,7 +66,8 @@ export class RedisProgressService extends ProgressServiceBase {
   constructor(options: RedisProgressServiceOptions) {
     super()
     const { redis, prefix, onConnectionError, subscribeTimeoutMs, ...serviceOptions } = options
-    this.#keys = createKeyBuilder(prefix)
+    // ProgressServiceBase validated every crawl id that reaches the protected methods.
+    this.#keys = createValidatedIdKeyBuilder(prefix)
     this.#store = new CrawlStore(redis, resolveServiceOptions(serviceOptions))
     this.#reportConnectionError = onConnectionError ?? ((error) => console.warn(error.message))
     this.#subscribeTimeoutMs = parseSubscribeTimeout(subscribeTimeoutMs)

@@ -1,2 +1,2 @@
-export { toPublishScriptArgs } from './scriptInputs.js'
+export { appendPublishScriptArgs, toPublishScriptArgs } from './scriptInputs.js'
 export { type LuaScriptName, luaScripts } from './scripts.generated.js'

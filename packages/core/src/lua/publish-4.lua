@@ -40,6 +40,7 @@
            { -4 } the operation id was applied, but history no longer holds its envelopes
 ]]
 local rcall = redis.call
+local format = string.format
 local state, events, operations, channel = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local crawlId, publishCommand, operationId, tag = ARGV[1], ARGV[6], ARGV[7], ARGV[8]
 local historyLimit, historyMaxBytes = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -54,70 +55,89 @@ if applied then
   local first, last = string.match(applied, '^(%d+)-(%d+)$')
   local entries = rcall('XRANGE', events, first .. '-0', last .. '-0')
   if #entries == 0 then return { -4 } end
-  local result = { 1 }
-  for _, entry in ipairs(entries) do result[#result + 1] = entry[2][2] end
-  return result
+  local held = {}
+  for n, entry in ipairs(entries) do held[n] = entry[2][2] end
+  return { 1, '[' .. table.concat(held, ',') .. ']' }
 end
 if status ~= 'running' then return { -2 } end
 
 -- All or nothing: refuse the call before any write if a total would stop being exact.
 local MAX_TOTAL = 9007199254740991
 local counters = { 'discovered', 'processed', 'failed' }
-local start = { tonumber(current[4]), tonumber(current[5]), tonumber(current[6]) }
-local check = { start[1], start[2], start[3] }
-for i = 9, #ARGV, 5 do
+local totals = { tonumber(current[4]), tonumber(current[5]), tonumber(current[6]) }
+local check = { totals[1], totals[2], totals[3] }
+local argc = #ARGV
+local amounts = {}
+for i = 9, argc, 5 do
   for c = 1, 3 do
     local amount = tonumber(ARGV[i + c])
     if amount > MAX_TOTAL - check[c] then return { -3, counters[c] } end
     check[c] = check[c] + amount
+    amounts[i + c] = amount
   end
 end
 
 local time = rcall('TIME')
-local now = string.format('%d', time[1] * 1000 + math.floor(time[2] / 1000))
+local now = format('%d', time[1] * 1000 + math.floor(time[2] / 1000))
 local head = '{"v":1,"epoch":"' .. current[2] .. '","seq":'
 local middle = ',"crawlId":"' .. crawlId .. '","ts":' .. now .. ',"tag":"'
-local totals = start
 local seq = tonumber(current[3])
 local firstSeq = seq + 1
-local previousTag = current[8] or current[2]
+-- One SHA1 per call: the tag before the call and the call's tag give a 48-bit base, and the
+-- envelope at place k of the call is tagged base + k (mod 2^48, as 12 hex digits). Each tag so
+-- derives from the previous envelope's tag, the call's tag and the envelope's place, as a
+-- chain of one SHA1 per envelope did.
+local base = tonumber(string.sub(redis.sha1hex((current[8] or current[2]) .. ':' .. tag), 1, 12), 16)
+local TAG_SPACE = 281474976710656
+local previousTag
 -- Bytes the stream holds before this call; none if it is gone (evicted, deleted) or empty.
 local heldBefore = rcall('XLEN', events)
 local bytes = 0
 if heldBefore > 0 then bytes = math.max(tonumber(current[7]) or 0, 0) end
-local result = { 1 }
+local result = {}
 local terminal, terminalStatus = nil, nil
-for i = 9, #ARGV, 5 do
-  for c = 1, 3 do totals[c] = totals[c] + tonumber(ARGV[i + c]) end
+local text = { format('%d', totals[1]), format('%d', totals[2]), format('%d', totals[3]) }
+local place = 0
+for i = 9, argc, 5 do
+  for c = 1, 3 do
+    local amount = amounts[i + c]
+    if amount ~= 0 then
+      totals[c] = totals[c] + amount
+      text[c] = format('%d', totals[c])
+    end
+  end
   seq = seq + 1
-  local id = string.format('%d-0', seq)
-  previousTag = string.sub(redis.sha1hex(previousTag .. ':' .. tag .. ':' .. i), 1, 12)
-  local envelope = head .. string.format('%d', seq) .. middle .. previousTag ..
-    '","type":"' .. ARGV[i] .. '","totals":{"discovered":' .. string.format('%d', totals[1]) ..
-    ',"processed":' .. string.format('%d', totals[2]) ..
-    ',"failed":' .. string.format('%d', totals[3]) .. '},' .. ARGV[i + 4] .. '}'
-  if i + 5 > #ARGV then
-    rcall('XADD', events, id, 'e', envelope, 'o', operationId)
+  place = place + 1
+  local seqText = format('%d', seq)
+  previousTag = format('%012x', (base + place) % TAG_SPACE)
+  local inputType = ARGV[i]
+  local envelope = head .. seqText .. middle .. previousTag .. '","type":"' .. inputType ..
+    '","totals":{"discovered":' .. text[1] .. ',"processed":' .. text[2] ..
+    ',"failed":' .. text[3] .. '},' .. ARGV[i + 4] .. '}'
+  if i + 5 > argc then
+    rcall('XADD', events, seqText .. '-0', 'e', envelope, 'o', operationId)
   else
-    rcall('XADD', events, id, 'e', envelope)
+    rcall('XADD', events, seqText .. '-0', 'e', envelope)
   end
   bytes = bytes + #envelope
-  result[#result + 1] = envelope
-  if ARGV[i] == 'complete' then terminal, terminalStatus = envelope, 'completed' end
-  if ARGV[i] == 'error' then terminal, terminalStatus = envelope, 'failed' end
+  result[place] = envelope
+  if inputType == 'complete' then terminal, terminalStatus = envelope, 'completed' end
+  if inputType == 'error' then terminal, terminalStatus = envelope, 'failed' end
 end
-rcall('HSET', operations, operationId, string.format('%d-%d', firstSeq, seq))
+rcall('HSET', operations, operationId, format('%d-%d', firstSeq, seq))
 
--- One message per call: a JSON array of the new envelopes, in seq order.
-rcall(publishCommand, channel, '[' .. table.concat(result, ',', 2) .. ']')
+-- One message per call: a JSON array of the new envelopes, in seq order; also the reply.
+local message = '[' .. table.concat(result, ',') .. ']'
+rcall(publishCommand, channel, message)
 
 -- Trim history to historyLimit entries and historyMaxBytes, oldest first, forgetting the
 -- operation ids whose last entry goes. The newest entry always stays.
-local held = heldBefore + (seq - firstSeq + 1)
+local held = heldBefore + place
 if held > historyLimit or bytes > historyMaxBytes then
   local from, count, keepFrom = '-', math.max(held - historyLimit, 1) + 1, nil
+  local forgotten = {}
   while not keepFrom do
-    local entries = rcall('XRANGE', events, from, '+', 'COUNT', string.format('%d', count))
+    local entries = rcall('XRANGE', events, from, '+', 'COUNT', format('%d', count))
     if #entries == 0 then break end
     for _, entry in ipairs(entries) do
       if held == 1 then
@@ -132,25 +152,35 @@ if held > historyLimit or bytes > historyMaxBytes then
       local fields = entry[2]
       held = held - 1
       bytes = bytes - #fields[2]
-      if fields[4] then rcall('HDEL', operations, fields[4]) end
+      if fields[4] then
+        forgotten[#forgotten + 1] = fields[4]
+        -- One HDEL per 1,000 ids: unpack() is bounded by the Lua stack.
+        if #forgotten == 1000 then
+          rcall('HDEL', operations, unpack(forgotten))
+          forgotten = {}
+        end
+      end
       from = '(' .. entry[1]
     end
     count = count * 2
   end
+  if #forgotten > 0 then rcall('HDEL', operations, unpack(forgotten)) end
   if keepFrom then rcall('XTRIM', events, 'MINID', keepFrom) end
 end
 
 -- Numbers as %d text: a Lua number passed to a command may be written in exponent form.
-rcall('HSET', state, 'seq', string.format('%d', seq),
-  'discovered', string.format('%d', totals[1]), 'processed', string.format('%d', totals[2]),
-  'failed', string.format('%d', totals[3]), 'hbytes', string.format('%d', math.max(bytes, 0)),
-  'tag', previousTag, 'updatedAt', now)
 local lifetime = ARGV[2]
 if terminal then
-  rcall('HSET', state, 'status', terminalStatus, 'terminal', terminal)
+  rcall('HSET', state, 'seq', format('%d', seq), 'discovered', text[1], 'processed', text[2],
+    'failed', text[3], 'hbytes', format('%d', math.max(bytes, 0)), 'tag', previousTag,
+    'updatedAt', now, 'status', terminalStatus, 'terminal', terminal)
   lifetime = ARGV[3]
+else
+  rcall('HSET', state, 'seq', format('%d', seq), 'discovered', text[1], 'processed', text[2],
+    'failed', text[3], 'hbytes', format('%d', math.max(bytes, 0)), 'tag', previousTag,
+    'updatedAt', now)
 end
 rcall('EXPIRE', state, lifetime)
 rcall('EXPIRE', events, lifetime)
 rcall('EXPIRE', operations, lifetime)
-return result
+return { 1, message }

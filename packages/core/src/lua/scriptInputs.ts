@@ -12,8 +12,20 @@ export function toPublishScriptArgs(
   inputs: readonly ProgressInput[],
   payloads: readonly (string | undefined)[] = [],
 ): string[] {
-  const args: string[] = []
-  for (const [index, input] of inputs.entries()) {
+  return appendPublishScriptArgs([], inputs, payloads)
+}
+
+/**
+ * toPublishScriptArgs() appended to `args` (the call's KEYS and leading ARGV), which it returns:
+ * the script's whole argument list is built in one array, without copies.
+ */
+export function appendPublishScriptArgs(
+  args: string[],
+  inputs: readonly ProgressInput[],
+  payloads: readonly (string | undefined)[] = [],
+): string[] {
+  for (let index = 0; index < inputs.length; index++) {
+    const input = inputs[index] as ProgressInput
     const json = payloads[index]
     switch (input.type) {
       case 'discovery':
