@@ -77,7 +77,8 @@ async function pipeWithBackpressure(
   try {
     for (;;) {
       const { done, value } = await reader.read()
-      if (done || res.destroyed) break
+      // Ended elsewhere (a middleware): writing now would be an unheard 'error' event.
+      if (done || res.destroyed || res.writableEnded) break
       if (res.write(value)) continue
       // The next read tells how the stream ended, if it did: closed (end the response after
       // what the socket holds) or errored.
@@ -88,7 +89,7 @@ async function pipeWithBackpressure(
     // instead of waiting for a drain that may never come. The client resumes from its last id.
     res.destroy()
   } finally {
-    if (res.destroyed) await reader.cancel().catch(() => undefined)
+    if (res.destroyed || res.writableEnded) await reader.cancel().catch(() => undefined)
     else res.end()
     reader.releaseLock()
   }

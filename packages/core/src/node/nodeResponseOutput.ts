@@ -24,10 +24,12 @@ class NodeResponseOutput implements ConnectionOutput {
   }
 
   write(chunk: Uint8Array): boolean {
+    if (this.#endedElsewhere()) return false
     return this.#res.write(chunk)
   }
 
   writeQueued(queue: OutboundQueue): boolean {
+    if (this.#endedElsewhere()) return false
     // One writev for the lot, each chunk still the shared one.
     this.#res.cork()
     const writable = queue.writeEach((chunk) => this.#res.write(chunk))
@@ -44,6 +46,16 @@ class NodeResponseOutput implements ConnectionOutput {
     // Nobody reads: drop the socket rather than wait for a drain that may never come.
     this.#detach()
     this.#res.destroy()
+  }
+
+  /**
+   * Something else ended the response (a middleware's timeout, say): a write now would be an
+   * 'error' event nobody listens to. The connection lets go instead.
+   */
+  #endedElsewhere(): boolean {
+    if (!this.#res.writableEnded) return false
+    this.#connection.close()
+    return true
   }
 
   #detach(): void {

@@ -1,3 +1,4 @@
+import type { ProgressEnvelope } from '../events.js'
 import type { ProgressService } from '../service.js'
 import { parseCrawlId } from '../validate.js'
 import {
@@ -44,6 +45,7 @@ export async function createProgressStream(
   const preamble = streamPreamble(tuning)
   const hooks = {
     encode: encodeEnvelope,
+    prepare: (envelope: ProgressEnvelope) => ({ bytes: encodeEnvelope(envelope), at: Date.now() }),
     onClosed: () => {},
     onError: options.onError ?? console.error,
     onTimers: () => {},

@@ -58,9 +58,19 @@ export function resolveStreamTuning(options: ProgressStreamTuning): Required<Pro
 /** Why a connection ended. */
 export type ConnectionEnd = 'terminal' | 'cancelled' | 'overflow' | 'unread' | 'subscription-ended'
 
+/** An envelope ready to send: its bytes, and when the server first had it. */
+export interface PreparedEnvelope {
+  readonly bytes: Uint8Array
+  /** The same for every connection: a fan-out's own duration never counts as the stream's pace. */
+  readonly at: number
+}
+
 /** What a connection reports to its server; one object shared by every connection of a server. */
 export interface ProgressConnectionHooks {
+  /** Encodes an envelope merged by compaction. */
   encode: Encode
+  /** Each envelope as it arrives, once per server. */
+  prepare: (envelope: ProgressEnvelope) => PreparedEnvelope
   /** Called once when the connection has released everything it held. */
   onClosed: (connection: ProgressConnection, reason: ConnectionEnd) => void
   /** Problems after the response started: the subscription's end, an unsubscribe failure. */
@@ -246,17 +256,20 @@ export class ProgressConnection {
 
   readonly #onEnvelope = (envelope: ProgressEnvelope): void => {
     if (this.#ending || this.#released) return
-    const bytes = this.#hooks.encode(envelope)
+    const { bytes, at } = this.#hooks.prepare(envelope)
     const terminal = isTerminalEnvelope(envelope)
-    if (this.#writable && this.#queue.isEmpty && this.#flushTimer === undefined) {
-      // The fast path: an idle, ready output takes the shared bytes as they are.
-      const now = Date.now()
-      if (now >= this.#lastFlushAt + this.#tuning.maxLatencyMs) {
-        this.#lastFlushAt = now
-        this.#send(bytes, now)
-        if (terminal) this.#release('terminal')
-        return
-      }
+    if (
+      this.#writable &&
+      this.#queue.isEmpty &&
+      this.#flushTimer === undefined &&
+      at >= this.#lastFlushAt + this.#tuning.maxLatencyMs
+    ) {
+      // The fast path: an idle, ready output takes the shared bytes as they are. Its pace is
+      // the envelopes' arrival: one written late in a long fan-out does not hold the next back.
+      this.#lastFlushAt = at
+      this.#send(bytes, at)
+      if (terminal) this.#release('terminal')
+      return
     }
     this.#queue.push(envelope, bytes)
     if (terminal) this.#ending = 'terminal'

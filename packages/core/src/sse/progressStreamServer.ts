@@ -10,6 +10,7 @@ import {
   OPEN_CONNECTION,
 } from './openConnection.js'
 import {
+  type PreparedEnvelope,
   ProgressConnection,
   type ProgressConnectionHooks,
   type ProgressStreamTuning,
@@ -100,21 +101,22 @@ export function createProgressStreamServer(
   const maxConnections = positiveInteger('maxConnections', options.maxConnections ?? 10_000)
   const retryAfter = String(positiveInteger('retryAfterSeconds', options.retryAfterSeconds ?? 5))
   const tuning = resolveStreamTuning(options)
-  // Encoded once per envelope and shared by every connection that writes it. A fan-out hands
-  // the same envelope to each connection in turn: the last one answers without a lookup.
-  const encoded = new WeakMap<ProgressEnvelope, Uint8Array>()
+  // Encoded once per envelope and shared by every connection that writes it, with the time it
+  // arrived. A fan-out hands the same envelope to each connection in turn: the last one answers
+  // without a lookup.
+  const prepared = new WeakMap<ProgressEnvelope, PreparedEnvelope>()
   let lastEnvelope: ProgressEnvelope | undefined
-  let lastBytes: Uint8Array | undefined
-  const encode = (envelope: ProgressEnvelope) => {
-    if (envelope === lastEnvelope) return lastBytes as Uint8Array
-    let bytes = encoded.get(envelope)
-    if (!bytes) {
-      bytes = encodeEnvelope(envelope)
-      encoded.set(envelope, bytes)
+  let lastPrepared: PreparedEnvelope | undefined
+  const prepare = (envelope: ProgressEnvelope) => {
+    if (envelope === lastEnvelope) return lastPrepared as PreparedEnvelope
+    let ready = prepared.get(envelope)
+    if (!ready) {
+      ready = { bytes: encodeEnvelope(envelope), at: Date.now() }
+      prepared.set(envelope, ready)
     }
     lastEnvelope = envelope
-    lastBytes = bytes
-    return bytes
+    lastPrepared = ready
+    return ready
   }
   const connections = new Set<ProgressConnection>()
   // Requests past the limit check that are not connections yet (authorize, subscribe).
@@ -123,7 +125,8 @@ export function createProgressStreamServer(
   const released = { unread: 0, overflow: 0 }
   const preamble = streamPreamble(tuning)
   const hooks: ProgressConnectionHooks = {
-    encode,
+    encode: (envelope) => prepare(envelope).bytes,
+    prepare,
     onClosed: (connection, reason) => {
       connections.delete(connection)
       if (reason === 'unread' || reason === 'overflow') released[reason] += 1

@@ -1,5 +1,11 @@
-import { connect, type Socket } from 'node:net'
-import { MemoryProgressService, progressStreamPath } from '@docspasta/progress-core'
+import { createServer } from 'node:http'
+import { type AddressInfo, connect, type Socket } from 'node:net'
+import {
+  createProgressStreamServer,
+  MemoryProgressService,
+  progressStreamPath,
+} from '@docspasta/progress-core'
+import { createNodeProgressHandler } from '@docspasta/progress-core/node'
 import { expectStreamsSettled, startProgressHttpServer } from '@docspasta/progress-core/testing'
 import { afterEach, expect, it, vi } from 'vitest'
 
@@ -52,3 +58,53 @@ it('destroys the socket of a client that stopped reading once it went unread for
   await serverSocketClosed
   await expectStreamsSettled(harness.streams, service)
 })
+
+// A middleware (a request timeout, say) ends the response under the adapter: nothing may be
+// written after that end (an 'error' event nobody listens to), and the connection lets go.
+// Both ways the adapter writes: to the socket (this package's server) and by piping the Response
+// of any other ProgressStreamServer (here a wrapper of handle()).
+for (const path of ['socket', 'Response'] as const) {
+  it(`lets go of a connection whose response something else ended, without writing after the end (${path})`, async () => {
+    const service = new MemoryProgressService()
+    cleanups.push(() => service.close())
+    // Every envelope at once, none held for a flush deadline.
+    const streams = createProgressStreamServer({ service, maxLatencyMs: 1 })
+    const handle = createNodeProgressHandler(
+      path === 'socket'
+        ? streams
+        : {
+            handle: (request, options) => streams.handle(request, options),
+            diagnostics: () => streams.diagnostics(),
+            close: () => streams.close(),
+          },
+    )
+    const ended = new Promise<void>((resolve) => {
+      const http = createServer((req, res) => {
+        void handle(req, res)
+        setTimeout(() => {
+          res.end()
+          // Before 'close' tells the adapter: these reach the connection while it still writes.
+          const increments = Array.from({ length: 5 }, () =>
+            service.increment('ended', { processed: 1 }),
+          )
+          void Promise.all(increments).then(() => resolve())
+        }, 50)
+      })
+      cleanups.push(async () => {
+        streams.close()
+        http.closeAllConnections()
+        await new Promise<void>((done) => http.close(() => done()))
+      })
+      http.listen(0, '127.0.0.1', () => {
+        const { port } = http.address() as AddressInfo
+        // Read to the end: the client is there when the middleware ends the response.
+        void fetch(`http://127.0.0.1:${port}${progressStreamPath('ended')}`).then((response) =>
+          response.text(),
+        )
+      })
+    })
+    await service.start('ended')
+    await ended
+    await expectStreamsSettled(streams, service)
+  })
+}

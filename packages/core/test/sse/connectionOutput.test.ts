@@ -48,7 +48,11 @@ function recordingOutput() {
   return { output, chunks, state }
 }
 
-async function openConnection(service: MemoryProgressService, crawlId: string) {
+async function openConnection(
+  service: MemoryProgressService,
+  crawlId: string,
+  arrivalOf: () => number = Date.now,
+) {
   const tuning = resolveStreamTuning({ maxLatencyMs: 100, heartbeatMs: 60_000 })
   const encoded = new Map<number, Uint8Array>()
   const ends: ConnectionEnd[] = []
@@ -58,10 +62,11 @@ async function openConnection(service: MemoryProgressService, crawlId: string) {
     crawlId,
     { tuning, preamble: streamPreamble(tuning) },
     {
-      encode: (envelope: ProgressEnvelope) => {
+      encode: encodeEnvelope,
+      prepare: (envelope: ProgressEnvelope) => {
         const bytes = encodeEnvelope(envelope)
         encoded.set(envelope.seq, bytes)
-        return bytes
+        return { bytes, at: arrivalOf() }
       },
       onClosed: (_connection, reason) => ends.push(reason),
       onError: (error) => {
@@ -145,5 +150,30 @@ it('holds a busy stream to one write per maxLatencyMs, and sends the terminal at
   expect(ends).toEqual(['terminal'])
   expect(state.ended).toBe(true)
   expect(timers.held).toBe(0)
+  await service.close()
+})
+
+it("paces a stream by its envelopes' arrival, not by when a long fan-out reached this connection", async () => {
+  const service = new MemoryProgressService()
+  await service.start('fan-out')
+  // The server had each envelope at `arrival`; this connection, last of a long fan-out, gets it
+  // 40 ms later.
+  let arrival = Date.now()
+  const { connection, encoded } = await openConnection(service, 'fan-out', () => arrival)
+  const { output, chunks } = recordingOutput()
+  connection.attach(output, { writable: true })
+  await vi.advanceTimersByTimeAsync(100)
+
+  arrival = Date.now()
+  await vi.advanceTimersByTimeAsync(40)
+  await service.increment('fan-out', { processed: 1 })
+  expect(chunks.at(-1)).toBe(encoded.get(1))
+  // The next arrives maxLatencyMs (100) after it: written at once, though this connection wrote
+  // the last only 60 ms ago.
+  arrival += 100
+  await vi.advanceTimersByTimeAsync(60)
+  await service.increment('fan-out', { processed: 1 })
+  expect(chunks.at(-1)).toBe(encoded.get(2))
+  connection.close()
   await service.close()
 })
