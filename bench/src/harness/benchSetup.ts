@@ -5,7 +5,7 @@ import type { BenchRedis } from './process/redisServer.js'
 import type { PublisherArgs } from './publisher/publisherMain.js'
 import type { Timings } from './scenarios.js'
 import type { ServerArgs } from './server/serverMain.js'
-import type { ServerKind } from './server/streamBackend.js'
+import { onRedis, type ServerKind, serverProcessesOf } from './server/streamBackend.js'
 
 // What every run needs: the processes of one server kind (server, clients, the Redis publisher)
 // started and connected, and torn down with a leak check.
@@ -24,10 +24,12 @@ export interface RunContext {
 }
 
 export interface RunProcesses {
-  server: BenchChild
+  /** One server process, or several sharing one Redis (sdk-redis-2p). */
+  servers: BenchChild[]
   clients: BenchChild[]
   publisher: BenchChild | undefined
-  port: number
+  /** The servers' ports, in the same order. */
+  ports: number[]
 }
 
 const script = (path: string) => fileURLToPath(new URL(path, import.meta.url))
@@ -36,8 +38,9 @@ const CLIENT_SCRIPT = script('./client/clientMain.ts')
 const PUBLISHER_SCRIPT = script('./publisher/publisherMain.ts')
 
 /**
- * Starts the server (and for sdk-redis the publisher, which starts the crawls) and the clients.
- * Fills `into` as it goes, so that the caller can stop whatever started if a later step fails.
+ * Starts the server processes (and on Redis the publisher, which starts the crawls) and the
+ * clients. Fills `into` as it goes, so that the caller can stop whatever started if a later step
+ * fails.
  */
 export async function startProcesses(
   context: RunContext,
@@ -49,24 +52,41 @@ export async function startProcesses(
   const redisPrefix = `docspasta-bench:${context.runTag}`
   // All processes start at once; only the connects wait for the crawls to exist.
   const crawlsStarted = async () => {
-    if (kind !== 'sdk-redis') return
+    if (!onRedis(kind)) return
     const args: PublisherArgs = { crawlIds, redisUrl, redisPrefix }
     into.publisher = context.children.fork(`publisher-${context.runTag}`, PUBLISHER_SCRIPT, args)
     await into.publisher.request('startCrawls')
   }
   const serverArgs: ServerArgs = { kind, crawlIds, redisUrl, redisPrefix }
-  const server = context.children.fork(`server-${kind}`, SERVER_SCRIPT, serverArgs, {
-    exposeGc: true,
-  })
-  into.server = server
+  const servers = Array.from({ length: serverProcessesOf(kind) }, (_, index) =>
+    context.children.fork(`server-${kind}-${index}`, SERVER_SCRIPT, serverArgs, {
+      exposeGc: true,
+    }),
+  )
+  into.servers = servers
   into.clients = context.clients.ready()
-  const [port] = await Promise.all([
-    server.request<number>('listen'),
+  const [ports] = await Promise.all([
+    Promise.all(servers.map((server) => server.request<number>('listen'))),
     crawlsStarted(),
     ...into.clients.map((client) => client.request('ready')),
   ])
-  into.port = port
-  return { server, clients: into.clients, publisher: into.publisher, port: into.port }
+  into.ports = ports
+  return { servers, clients: into.clients, publisher: into.publisher, ports }
+}
+
+/** One command to every server process, answers summed field by field (CPU, memory, GC). */
+export async function sumOfServers<T extends object>(
+  processes: RunProcesses,
+  command: string,
+): Promise<T> {
+  const answers = await Promise.all(processes.servers.map((s) => s.request<T>(command)))
+  const sum: Record<string, unknown> = { ...answers[0] }
+  for (const answer of answers.slice(1)) {
+    for (const [key, value] of Object.entries(answer)) {
+      if (typeof value === 'number') sum[key] = (sum[key] as number) + value
+    }
+  }
+  return sum as T
 }
 
 /**
@@ -118,9 +138,13 @@ export async function openConnections(
       connection += 1
     }
   }
+  // With several server processes, each client process connects to one of them.
   const results = await Promise.all(
     processes.clients.map((client, index) =>
-      client.request<OpenResult>('open', { port: processes.port, targets: shares[index] }),
+      client.request<OpenResult>('open', {
+        port: processes.ports[index % processes.ports.length],
+        targets: shares[index],
+      }),
     ),
   )
   return {
@@ -155,7 +179,7 @@ export async function stopProcesses(processes: Partial<RunProcesses>): Promise<s
         )
       }),
     ),
-    stop(processes.server),
+    ...(processes.servers ?? []).map(stop),
   ])
   if (processes.publisher && !processes.publisher.failure()) {
     await processes.publisher.request('cleanup').catch((error: unknown) => {

@@ -8,7 +8,8 @@ import { runPublishPathSection } from './publishPathSection.js'
 import type { BenchReport, RunResult } from './results.js'
 import { runIdle } from './runIdle.js'
 import { runStreaming } from './runStreaming.js'
-import { FULL_TIMINGS, QUICK_TIMINGS } from './scenarios.js'
+import { FULL_TIMINGS, QUICK_TIMINGS, runsIn } from './scenarios.js'
+import { onRedis } from './server/streamBackend.js'
 
 /** Correctness problems of a run (never speed): what makes the bench exit non-zero. */
 export function correctnessFailures(run: RunResult): string[] {
@@ -60,13 +61,13 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     redis = await startBenchRedis(children)
     if (!redis)
       log('no Redis (BENCH_REDIS_URL unset, redis-server not startable): sdk-redis skipped')
-    const kinds = options.kinds.filter((kind) => kind !== 'sdk-redis' || redis)
+    const kinds = options.kinds.filter((kind) => !onRedis(kind) || redis)
     const timings = options.quick ? QUICK_TIMINGS : FULL_TIMINGS
     let runNumber = 0
     const tagBase = `${process.pid.toString(36)}${Date.now().toString(36)}`
     for (let rep = 1; rep <= options.reps; rep++) {
       for (const scenario of options.scenarios) {
-        for (const server of kinds) {
+        for (const server of kinds.filter((kind) => runsIn(kind, scenario))) {
           runNumber += 1
           const context = {
             children,
@@ -89,12 +90,12 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     }
     const publishPath = options.skipPublishPath
       ? { skipped: '--skip-publish-path' }
-      : await runPublishPathSection(options.quick, (line) => log(`  publish-path: ${line}`)).catch(
-          (error: unknown) => {
-            failures.push(`publish-path: ${error instanceof Error ? error.message : String(error)}`)
-            return { skipped: 'failed (see failures)' }
-          },
-        )
+      : await runPublishPathSection(options.quick, redis?.url, (line) =>
+          log(`  publish-path: ${line}`),
+        ).catch((error: unknown) => {
+          failures.push(`publish-path: ${error instanceof Error ? error.message : String(error)}`)
+          return { skipped: 'failed (see failures)' }
+        })
     const report: BenchReport = {
       machine: machineLine(options, started, redis?.description ?? 'none'),
       startedAt: started.toISOString(),

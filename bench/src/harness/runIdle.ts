@@ -5,6 +5,7 @@ import {
   startProcesses,
   stopProcesses,
 } from './benchSetup.js'
+import type { BenchChild } from './process/childRegistry.js'
 import { waitFor } from './process/waitFor.js'
 import type { IdleCycle, IdleRun } from './results.js'
 import type { IdleScenario } from './scenarios.js'
@@ -13,7 +14,8 @@ import type { MemorySample } from './server/processMetrics.js'
 import type { ServerKind } from './server/streamBackend.js'
 
 /**
- * Idle connections, opened and closed `cycles` times against one server process: memory per
+ * Idle connections, opened and closed `cycles` times against one server process (the first of a
+ * kind that runs several): memory per
  * connection each cycle, and memory after each close against before the first open, which shows
  * whether closed connections leave anything behind.
  */
@@ -32,24 +34,25 @@ export async function runIdle(
   let peakRssBytes = Number.NaN
   try {
     const running = await startProcesses(context, server, crawlIds, processes)
-    const baseline = await running.server.request<MemorySample>('memory')
+    const serverProcess = running.servers[0] as BenchChild
+    const baseline = await serverProcess.request<MemorySample>('memory')
     for (let cycle = 0; cycle < scenario.cycles; cycle++) {
-      const before = await running.server.request<MemorySample>('memory')
+      const before = await serverProcess.request<MemorySample>('memory')
       const opened = await openConnections(running, crawlIds, scenario.viewersPerCrawl)
       if (opened.failed > 0) {
         failures.push(
           `cycle ${cycle + 1}: ${opened.failed} connections failed (${opened.firstFailure})`,
         )
       }
-      const open = await running.server.request<MemorySample>('memory')
+      const open = await serverProcess.request<MemorySample>('memory')
       await Promise.all(running.clients.map((client) => client.request('closeAll')))
       const closed = await waitFor(
-        async () => (await running.server.request<number>('openSockets')) === 0,
+        async () => (await serverProcess.request<number>('openSockets')) === 0,
         30_000,
         50,
       )
       if (!closed) failures.push(`cycle ${cycle + 1}: the server still holds sockets after close`)
-      const after = await running.server.request<MemorySample>('memory')
+      const after = await serverProcess.request<MemorySample>('memory')
       cycles.push({
         rssPerConnectionBytes: (open.rssBytes - before.rssBytes) / connections,
         heapPerConnectionBytes: (open.heapUsedBytes - before.heapUsedBytes) / connections,
@@ -58,7 +61,7 @@ export async function runIdle(
         connectMs: opened.ms,
       })
     }
-    peakRssBytes = (await running.server.request<{ peakRssBytes: number }>('peak')).peakRssBytes
+    peakRssBytes = (await serverProcess.request<{ peakRssBytes: number }>('peak')).peakRssBytes
   } catch (error) {
     failures.push(error instanceof Error ? error.message : String(error))
   } finally {

@@ -4,8 +4,10 @@ import {
   type RunProcesses,
   startProcesses,
   stopProcesses,
+  sumOfServers,
 } from './benchSetup.js'
 import type { DrainResult, WindowEnd } from './client/clientMain.js'
+import type { BenchChild } from './process/childRegistry.js'
 import { sleep } from './process/waitFor.js'
 import type { TickerResult, TickerSample } from './publisher/scheduleTicker.js'
 import type { Correctness, StreamingRun } from './results.js'
@@ -57,13 +59,13 @@ async function measure(
   started: number,
 ): Promise<StreamingRun> {
   const connections = crawlIds.length * scenario.viewersPerCrawl
-  const publisher = processes.publisher ?? processes.server
-  const before = await processes.server.request<MemorySample>('memory')
+  const publisher = processes.publisher ?? (processes.servers[0] as BenchChild)
+  const before = await sumOfServers<MemorySample>(processes, 'memory')
   const opened = await openConnections(processes, crawlIds, scenario.viewersPerCrawl)
   if (opened.failed > 0) {
     failures.push(`${opened.failed} connections failed (${opened.firstFailure})`)
   }
-  const after = await processes.server.request<MemorySample>('memory')
+  const after = await sumOfServers<MemorySample>(processes, 'memory')
 
   // Every connection has its first bytes: the schedule starts shortly after, for all at once.
   const schedule: PublishSchedule = {
@@ -78,7 +80,7 @@ async function measure(
   const sampleWindow = async (edge: 'startWindow' | 'endWindow') => {
     const [frames, serverSample, tickerSample] = await Promise.all([
       Promise.all(processes.clients.map((client) => client.request<number | WindowEnd>(edge))),
-      processes.server.request<ServerSample>('sample'),
+      sumOfServers<ServerSample>(processes, 'sample'),
       publisher.request<TickerSample>('sample'),
     ])
     return { at: Date.now(), frames, server: serverSample, ticker: tickerSample }
@@ -96,7 +98,7 @@ async function measure(
       }),
     ),
   )
-  const { peakRssBytes } = await processes.server.request<{ peakRssBytes: number }>('peak')
+  const { peakRssBytes } = await sumOfServers<{ peakRssBytes: number }>(processes, 'peak')
 
   const windowEnds = endPoint.frames as WindowEnd[]
   const start: WindowPoint = {

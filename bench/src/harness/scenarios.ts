@@ -1,3 +1,5 @@
+import type { ServerKind } from './server/streamBackend.js'
+
 // The scenarios of `pnpm bench` (full) and `pnpm bench --quick` (the same code, small sizes).
 
 export interface StreamingScenario {
@@ -7,6 +9,8 @@ export interface StreamingScenario {
   crawls: number
   viewersPerCrawl: number
   ratePerSecond: number
+  /** Also run the two-process scale-out (sdk-redis-2p): where one process is the floor. */
+  scaleOut: boolean
 }
 
 export interface IdleScenario {
@@ -27,7 +31,7 @@ export interface Timings {
   drainTimeoutMs: number
 }
 
-function oneCrawl(viewers: number, label: string): StreamingScenario {
+function oneCrawl(viewers: number, label: string, scaleOut = false): StreamingScenario {
   return {
     kind: 'streaming',
     id: `one-crawl-${label}`,
@@ -35,10 +39,16 @@ function oneCrawl(viewers: number, label: string): StreamingScenario {
     crawls: 1,
     viewersPerCrawl: viewers,
     ratePerSecond: 10,
+    scaleOut,
   }
 }
 
-function manyCrawls(crawls: number, viewers: number, rate: number): StreamingScenario {
+function manyCrawls(
+  crawls: number,
+  viewers: number,
+  rate: number,
+  scaleOut = false,
+): StreamingScenario {
   return {
     kind: 'streaming',
     id: `crawls-${crawls}x${viewers}-${rate}hz`,
@@ -46,6 +56,7 @@ function manyCrawls(crawls: number, viewers: number, rate: number): StreamingSce
     crawls,
     viewersPerCrawl: viewers,
     ratePerSecond: rate,
+    scaleOut,
   }
 }
 
@@ -63,16 +74,16 @@ function idle(crawls: number, viewers: number, label: string): IdleScenario {
 
 export const FULL_SCENARIOS: readonly Scenario[] = [
   oneCrawl(1_000, '1k'),
-  oneCrawl(5_000, '5k'),
-  oneCrawl(10_000, '10k'),
+  oneCrawl(5_000, '5k', true),
+  oneCrawl(10_000, '10k', true),
   manyCrawls(1_000, 10, 1),
   manyCrawls(1_000, 10, 2),
-  manyCrawls(1_000, 10, 5),
+  manyCrawls(1_000, 10, 5, true),
   idle(1_000, 10, '10k'),
 ]
 
 export const QUICK_SCENARIOS: readonly Scenario[] = [
-  oneCrawl(200, '200'),
+  oneCrawl(200, '200', true),
   manyCrawls(50, 4, 5),
   idle(50, 10, '500'),
 ]
@@ -82,4 +93,10 @@ export const QUICK_TIMINGS: Timings = { warmupMs: 300, windowMs: 1_000, drainTim
 
 export function connectionsOf(scenario: Scenario): number {
   return scenario.crawls * scenario.viewersPerCrawl
+}
+
+/** Whether a server kind runs in a scenario: the scale-out only where the scenario asks for it. */
+export function runsIn(kind: ServerKind, scenario: Scenario): boolean {
+  if (kind !== 'sdk-redis-2p') return true
+  return scenario.kind === 'streaming' && scenario.scaleOut
 }

@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks'
 import { DEFAULT_SERVICE_OPTIONS } from '@docspasta/progress-core'
 import { RedisProgressService } from '@docspasta/progress-redis'
 import { Redis } from 'ioredis'
-import { startBenchRedis } from './redisServer.js'
 import {
   captureSdkCall,
   evalshaTarget,
@@ -120,20 +119,21 @@ async function runCallers(
 const round = (value: number, digits = 1) => Number(value.toFixed(digits))
 
 /**
- * Measures the publish path on a redis-server of its own (free port, no persistence): the
+ * Measures the publish path on the bench's own redis-server (`redisUrl`, nothing else using it
+ * meanwhile: its command statistics are reset per run): the
  * SDK's publish() and publishBatch() of 10 and 100 progress inputs, raw EVALSHA of the SDK's
  * publish script with the arguments the SDK sends, and a minimal HINCRBY + XADD + PUBLISH
  * script, at 1, 16 and 64 concurrent callers, on one crawl per caller and on one shared crawl.
  */
 export async function runPublishPathBench(options: {
   quick: boolean
+  redisUrl: string
   log: (line: string) => void
 }): Promise<PublishPathReport> {
   const budget = options.quick ? QUICK : FULL
   const startedAt = performance.now()
-  const server = await startBenchRedis()
-  const redis = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true })
-  const admin = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true })
+  const redis = new Redis(options.redisUrl, { lazyConnect: true })
+  const admin = new Redis(options.redisUrl, { lazyConnect: true })
   const service = new RedisProgressService({ redis, prefix: PREFIX })
   const rows: PublishPathRow[] = []
   try {
@@ -229,7 +229,6 @@ export async function runPublishPathBench(options: {
     await service.close()
     redis.disconnect()
     admin.disconnect()
-    await server.stop()
   }
 }
 

@@ -50,7 +50,7 @@ function ratioRows(runs: StreamingRun[]): string[][] {
   const reps = [...new Set(runs.map((run) => run.rep))]
   for (const rep of reps) {
     const of = (server: ServerKind) => runs.find((r) => r.rep === rep && r.server === server)
-    for (const sdk of ['sdk-memory', 'sdk-redis'] as const) {
+    for (const sdk of ['sdk-memory', 'sdk-redis', 'sdk-redis-2p'] as const) {
       const mine = of(sdk)
       if (!mine) continue
       for (const peer of ['bare', 'better-sse'] as const) {

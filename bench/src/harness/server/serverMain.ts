@@ -26,6 +26,7 @@ async function createBackend(args: ServerArgs): Promise<StreamBackend> {
     case 'sdk-memory':
       return (await import('./sdkBackend.js')).createSdkMemoryBackend(args.crawlIds)
     case 'sdk-redis':
+    case 'sdk-redis-2p':
       return (await import('./sdkBackend.js')).createSdkRedisBackend(
         args.redisUrl,
         args.redisPrefix,
