@@ -1,5 +1,4 @@
 import { isProgressError, ProgressValidationError } from '../errors.js'
-import type { ProgressEnvelope } from '../events.js'
 import { DEFAULT_PROGRESS_BASE_PATH } from '../routes.js'
 import type { ProgressService } from '../service.js'
 import { parseCrawlId } from '../validate.js'
@@ -9,8 +8,8 @@ import {
   type ConnectionAnswering,
   OPEN_CONNECTION,
 } from './openConnection.js'
+import { PreparedEnvelopes } from './preparedEnvelopes.js'
 import {
-  type PreparedEnvelope,
   ProgressConnection,
   type ProgressConnectionHooks,
   type ProgressStreamTuning,
@@ -18,7 +17,7 @@ import {
   streamPreamble,
 } from './progressConnection.js'
 import { connectionReadableStream } from './readableStreamOutput.js'
-import { encodeEnvelope, parseLastEventId, SSE_HEADERS } from './sseEncoding.js'
+import { parseLastEventId, SSE_HEADERS } from './sseEncoding.js'
 
 /** true: allowed; false: 403; or an explicit 401/403 with a message for the client. */
 export type AuthorizeResult = boolean | { status: 401 | 403; message?: string }
@@ -101,23 +100,7 @@ export function createProgressStreamServer(
   const maxConnections = positiveInteger('maxConnections', options.maxConnections ?? 10_000)
   const retryAfter = String(positiveInteger('retryAfterSeconds', options.retryAfterSeconds ?? 5))
   const tuning = resolveStreamTuning(options)
-  // Encoded once per envelope and shared by every connection that writes it, with the time it
-  // arrived. A fan-out hands the same envelope to each connection in turn: the last one answers
-  // without a lookup.
-  const prepared = new WeakMap<ProgressEnvelope, PreparedEnvelope>()
-  let lastEnvelope: ProgressEnvelope | undefined
-  let lastPrepared: PreparedEnvelope | undefined
-  const prepare = (envelope: ProgressEnvelope) => {
-    if (envelope === lastEnvelope) return lastPrepared as PreparedEnvelope
-    let ready = prepared.get(envelope)
-    if (!ready) {
-      ready = { bytes: encodeEnvelope(envelope), at: Date.now() }
-      prepared.set(envelope, ready)
-    }
-    lastEnvelope = envelope
-    lastPrepared = ready
-    return ready
-  }
+  const prepared = new PreparedEnvelopes()
   const connections = new Set<ProgressConnection>()
   // Requests past the limit check that are not connections yet (authorize, subscribe).
   let admitting = 0
@@ -125,8 +108,8 @@ export function createProgressStreamServer(
   const released = { unread: 0, overflow: 0 }
   const preamble = streamPreamble(tuning)
   const hooks: ProgressConnectionHooks = {
-    encode: (envelope) => prepare(envelope).bytes,
-    prepare,
+    encode: prepared.encode,
+    prepare: prepared.prepare,
     onClosed: (connection, reason) => {
       connections.delete(connection)
       if (reason === 'unread' || reason === 'overflow') released[reason] += 1
