@@ -7,6 +7,7 @@ export { describeProgressServiceConformance } from './conformance.js'
 export { EnvelopeRecorder } from './envelopeRecorder.js'
 export { forceGc } from './sse/forceGc.js'
 export {
+  asForeignStreamServer,
   type ProgressHttpHarness,
   type ProgressHttpTransport,
   startProgressHttpServer,

@@ -6,7 +6,11 @@ import {
   progressStreamPath,
 } from '@docspasta/progress-core'
 import { createNodeProgressHandler } from '@docspasta/progress-core/node'
-import { expectStreamsSettled, startProgressHttpServer } from '@docspasta/progress-core/testing'
+import {
+  asForeignStreamServer,
+  expectStreamsSettled,
+  startProgressHttpServer,
+} from '@docspasta/progress-core/testing'
 import { afterEach, expect, it, vi } from 'vitest'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -70,13 +74,7 @@ for (const path of ['socket', 'Response'] as const) {
     // Every envelope at once, none held for a flush deadline.
     const streams = createProgressStreamServer({ service, maxLatencyMs: 1 })
     const handle = createNodeProgressHandler(
-      path === 'socket'
-        ? streams
-        : {
-            handle: (request, options) => streams.handle(request, options),
-            diagnostics: () => streams.diagnostics(),
-            close: () => streams.close(),
-          },
+      path === 'socket' ? streams : asForeignStreamServer(streams),
     )
     const ended = new Promise<void>((resolve) => {
       const http = createServer((req, res) => {

@@ -52,3 +52,45 @@ it('100,000 progress events keep the stream at historyLimit and memory bounded; 
   })
   await service.close()
 }, 120_000)
+
+// One call that pushes more than 1,000 earlier calls out of history forgets all their operation
+// ids (the script deletes them in chunks, as Lua's stack bounds one HDEL) and keeps the ids of
+// the calls still held: a re-sent one is answered from history without a write.
+it('forgets the operation ids of 1,000+ calls trimmed by one batch and remembers those still held', async () => {
+  const service = new RedisProgressService({
+    redis,
+    prefix,
+    historyLimit: 100_000,
+    historyMaxBytes: 1024 * 1024,
+  })
+  const crawlId = 'many-forgotten'
+  const keys = createKeyBuilder(prefix)(crawlId)
+  await service.start(crawlId)
+  const singles = 3_500 // about 900 KB: all held
+  for (let i = 0; i < singles; i++) {
+    await service.increment(crawlId, { processed: 1 }, { operationId: `single-${i}` })
+  }
+  expect(await redis.hlen(keys.operations)).toBe(singles)
+
+  // About 700 KB of discovery in one call: past 1 MiB, half the small entries must go.
+  const batch = Array.from({ length: 1_000 }, (_, n) => ({
+    type: 'discovery' as const,
+    urls: [`https://docs.example/${n}/${'x'.repeat(500)}`],
+  }))
+  await service.publishBatch(crawlId, batch, { operationId: 'big-batch' })
+
+  const held = await redis.xlen(keys.events)
+  const singlesHeld = held - 1_000
+  expect(singles - singlesHeld).toBeGreaterThan(1_000)
+  expect(await redis.hlen(keys.operations)).toBe(singlesHeld + 1)
+  const remembered = await redis.hkeys(keys.operations)
+  expect(remembered).toContain('big-batch')
+  expect(remembered).toContain(`single-${singles - 1}`)
+  expect(remembered).not.toContain('single-0')
+
+  // The newest single call, re-sent: answered from history, nothing written.
+  const seqBefore = (await service.getSnapshot(crawlId))?.seq
+  await service.increment(crawlId, { processed: 1 }, { operationId: `single-${singles - 1}` })
+  expect((await service.getSnapshot(crawlId))?.seq).toBe(seqBefore)
+  await service.close()
+})

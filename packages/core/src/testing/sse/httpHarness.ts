@@ -24,6 +24,18 @@ export interface ProgressHttpHarness {
  */
 export type ProgressHttpTransport = 'node' | 'web'
 
+/**
+ * The same server seen as any other implementation of ProgressStreamServer (a wrapper of
+ * handle(), say): the Node adapter pipes its Response instead of writing to the socket itself.
+ */
+export function asForeignStreamServer(streams: ProgressStreamServer): ProgressStreamServer {
+  return {
+    handle: (request, handleOptions) => streams.handle(request, handleOptions),
+    diagnostics: () => streams.diagnostics(),
+    close: () => streams.close(),
+  }
+}
+
 /** A real node:http server on a loopback port that serves progress streams with the Node adapter. */
 export async function startProgressHttpServer(
   service: ProgressService,
@@ -31,15 +43,8 @@ export async function startProgressHttpServer(
   transport: ProgressHttpTransport = 'node',
 ): Promise<ProgressHttpHarness> {
   const streams = createProgressStreamServer({ service, ...options })
-  // The adapter pipes the Response of any server that is not this package's own.
   const handle = createNodeProgressHandler(
-    transport === 'node'
-      ? streams
-      : {
-          handle: (request, handleOptions) => streams.handle(request, handleOptions),
-          diagnostics: () => streams.diagnostics(),
-          close: () => streams.close(),
-        },
+    transport === 'node' ? streams : asForeignStreamServer(streams),
   )
   const http = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
