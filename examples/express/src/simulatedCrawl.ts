@@ -60,7 +60,18 @@ export async function runSimulatedCrawl(options: SimulatedCrawlOptions): Promise
       // A page that fails to process still had its links read.
       await discover(2)
       const failed = page % failEvery === 0
-      await service.increment(crawlId, failed ? { failed: 1 } : { processed: 1 })
+      // The detail names the page and its outcome: what a UI lists as recent pages.
+      const url = `${SITE}/page/${page}`
+      await service.publish(
+        crawlId,
+        failed
+          ? {
+              type: 'progress',
+              delta: { failed: 1 },
+              detail: { url, outcome: 'failed', message: 'HTTP 500 (simulated)' },
+            }
+          : { type: 'progress', delta: { processed: 1 }, detail: { url, outcome: 'processed' } },
+      )
     }
   }
   try {

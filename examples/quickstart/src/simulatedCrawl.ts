@@ -34,7 +34,18 @@ export async function runSimulatedCrawl(options: SimulatedCrawlOptions): Promise
       while (links.length < 2 && found < pages) links.push(`https://docs.example/page/${found++}`)
       if (links.length > 0) await service.publish(crawlId, { type: 'discovery', urls: links })
       const failed = page % failEvery === 0
-      await service.increment(crawlId, failed ? { failed: 1 } : { processed: 1 })
+      // The detail names the page and its outcome: what a UI lists as recent pages.
+      const url = `https://docs.example/page/${page}`
+      await service.publish(
+        crawlId,
+        failed
+          ? {
+              type: 'progress',
+              delta: { failed: 1 },
+              detail: { url, outcome: 'failed', message: 'HTTP 500 (simulated)' },
+            }
+          : { type: 'progress', delta: { processed: 1 }, detail: { url, outcome: 'processed' } },
+      )
     }
   }
   await Promise.all(Array.from({ length: workers }, worker))

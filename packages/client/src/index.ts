@@ -7,7 +7,13 @@ export {
 } from './backoff.js'
 export { EnvelopeGate, type GateDecision } from './envelopeGate.js'
 export { ProgressClientError, type ProgressClientErrorCode } from './errors.js'
-export { initialProgressState, type ProgressState, reduceProgress } from './reducer.js'
+export {
+  initialProgressState,
+  type ProgressRecentEntry,
+  type ProgressState,
+  RECENT_DETAILS_LIMIT,
+  reduceProgress,
+} from './reducer.js'
 export {
   type ProgressClientStatus,
   type ProgressSubscriptionHandle,

@@ -1,10 +1,24 @@
 import type {
   CompleteStats,
   CrawlStatus,
+  ProgressDetail,
   ProgressEnvelope,
   ProgressErrorInfo,
   ProgressTotals,
 } from '@docspasta/progress-core'
+
+/** Most entries ProgressState.recent holds: the newest, oldest dropped first. */
+export const RECENT_DETAILS_LIMIT = 20
+
+/** What one progress envelope's detail said about its work, with the envelope's seq and ts. */
+export interface ProgressRecentEntry {
+  seq: number
+  /** Epoch milliseconds of the envelope. */
+  ts: number
+  url?: string
+  outcome?: ProgressDetail['outcome']
+  message?: string
+}
 
 /** What a progress UI needs, derived from envelopes alone. */
 export interface ProgressState {
@@ -21,6 +35,14 @@ export interface ProgressState {
   stats: CompleteStats | null
   /** The error event's payload, once failed. */
   error: ProgressErrorInfo | null
+  /**
+   * The details (url, outcome, message) of the latest progress envelopes, newest last, at most
+   * RECENT_DETAILS_LIMIT. Only envelopes the client received: a coalesced envelope brings its
+   * own detail, not those of the envelopes it stands for.
+   */
+  recent: readonly ProgressRecentEntry[]
+  /** The phase of the latest detail that named one. */
+  phase: string | null
 }
 
 export const initialProgressState: ProgressState = Object.freeze({
@@ -32,6 +54,8 @@ export const initialProgressState: ProgressState = Object.freeze({
   updatedAt: null,
   stats: null,
   error: null,
+  recent: Object.freeze([]),
+  phase: null,
 }) as ProgressState
 
 /**
@@ -50,8 +74,9 @@ export function reduceProgress(state: ProgressState, envelope: ProgressEnvelope)
   // A terminal state stays terminal within its epoch; only a new epoch starts over.
   if (sameEpoch && (state.status === 'completed' || state.status === 'failed')) return state
 
-  const base: ProgressState = {
+  const next: ProgressState = {
     ...(sameEpoch ? state : initialProgressState),
+    status: 'running',
     crawlId: envelope.crawlId,
     epoch: envelope.epoch,
     seq: envelope.seq,
@@ -60,12 +85,30 @@ export function reduceProgress(state: ProgressState, envelope: ProgressEnvelope)
   }
   switch (envelope.type) {
     case 'snapshot':
-      return { ...base, status: envelope.status }
+      next.status = envelope.status
+      if (envelope.phase) next.phase = envelope.phase
+      break
     case 'complete':
-      return { ...base, status: 'completed', stats: envelope.stats }
+      next.status = 'completed'
+      next.stats = envelope.stats
+      break
     case 'error':
-      return { ...base, status: 'failed', error: envelope.error }
-    default:
-      return { ...base, status: 'running' }
+      next.status = 'failed'
+      next.error = envelope.error
+      break
+    case 'progress': {
+      // Most envelopes have no detail: they keep `recent` as it is, the same array.
+      const { detail } = envelope
+      if (!detail) break
+      const { url, outcome, message, phase } = detail
+      if (phase !== undefined) next.phase = phase
+      if (url === undefined && outcome === undefined && message === undefined) break
+      const entry: ProgressRecentEntry = { seq: envelope.seq, ts: envelope.ts }
+      if (url !== undefined) entry.url = url
+      if (outcome !== undefined) entry.outcome = outcome
+      if (message !== undefined) entry.message = message
+      next.recent = [...next.recent.slice(1 - RECENT_DETAILS_LIMIT), entry]
+    }
   }
+  return next
 }

@@ -7,6 +7,7 @@ export type ProgressErrorCode =
   | 'backend-failure'
   | 'handler-failed'
   | 'response-unread'
+  | 'reporter-closed'
 
 const PROGRESS_ERROR_BRAND = Symbol.for('@docspasta/progress-core/error')
 
@@ -76,16 +77,24 @@ export class CrawlNotFoundError extends ProgressError {
   }
 }
 
-/** The crawl already has its terminal event; nothing more can be published to it. */
+/**
+ * The crawl already has its terminal event, or (`restarted`) was started over since the epoch
+ * the caller works on: nothing more can be published by this caller.
+ */
 export class CrawlClosedError extends ProgressError {
   readonly crawlId: string
+  /** True when the crawl was restarted under another epoch than the caller's. */
+  readonly restarted: boolean
 
-  constructor(crawlId: string, options?: { cause?: unknown }) {
+  constructor(crawlId: string, options?: { cause?: unknown; restarted?: boolean }) {
     super(
       'crawl-closed',
-      `@docspasta/progress-core: crawl "${crawlId}" is closed (it completed or failed); publish nothing after complete() or fail().`,
+      options?.restarted
+        ? `@docspasta/progress-core: crawl "${crawlId}" was restarted under a new epoch; the caller's epoch is over, so its work was not published.`
+        : `@docspasta/progress-core: crawl "${crawlId}" is closed (it completed or failed); publish nothing after complete() or fail().`,
       options,
     )
+    this.restarted = options?.restarted === true
     this.name = 'CrawlClosedError'
     this.crawlId = crawlId
   }
@@ -125,5 +134,19 @@ export class UnreadResponseError extends ProgressError {
       '@docspasta/progress-core: the progress stream was not read for too long; it was released. A client resumes with its Last-Event-ID.',
     )
     this.name = 'UnreadResponseError'
+  }
+}
+
+/** A progress reporter was closed (close(), complete() or fail()); create a new one. */
+export class ReporterClosedError extends ProgressError {
+  readonly crawlId: string
+
+  constructor(crawlId: string) {
+    super(
+      'reporter-closed',
+      `@docspasta/progress-core: the progress reporter of crawl "${crawlId}" is closed; create a new one.`,
+    )
+    this.name = 'ReporterClosedError'
+    this.crawlId = crawlId
   }
 }

@@ -57,6 +57,19 @@ export const progressDeltaSchema = z.strictObject({
   failed: countSchema.optional(),
 })
 
+const phaseSchema = z.string().min(1).max(PROGRESS_LIMITS.detailPhaseMaxLength)
+
+/**
+ * What one progress input says about the work behind it, all optional and bounded: the page's
+ * url, its outcome, a short message and the job's current phase.
+ */
+export const progressDetailSchema = z.strictObject({
+  url: z.string().min(1).max(PROGRESS_LIMITS.urlMaxLength).optional(),
+  outcome: z.enum(['processed', 'failed', 'skipped']).optional(),
+  message: z.string().max(PROGRESS_LIMITS.detailMessageMaxLength).optional(),
+  phase: phaseSchema.optional(),
+})
+
 const urlsSchema = z
   .array(z.string().min(1).max(PROGRESS_LIMITS.urlMaxLength))
   .min(1)
@@ -79,6 +92,7 @@ export const discoveryInputSchema = z.strictObject({
 export const progressEventInputSchema = z.strictObject({
   type: z.literal('progress'),
   delta: progressDeltaSchema,
+  detail: progressDetailSchema.optional(),
 })
 export const completeInputSchema = z.strictObject({
   type: z.literal('complete'),
@@ -132,6 +146,7 @@ export const progressEventEnvelopeSchema = z.object({
   ...envelopeBase,
   type: z.literal('progress'),
   delta: progressDeltaSchema,
+  detail: progressDetailSchema.optional(),
   coalesced: coalescedSchema,
 })
 export const completeEnvelopeSchema = z.object({
@@ -151,6 +166,8 @@ export const snapshotEnvelopeSchema = z.object({
   type: z.literal('snapshot'),
   status: crawlStatusSchema,
   resync: z.boolean().optional(),
+  /** The phase of the latest detail that named one, so that a late viewer knows it too. */
+  phase: phaseSchema.optional(),
 })
 
 /** What every subscriber receives: one shape for every type, always with `type`. */
@@ -165,6 +182,7 @@ export const progressEnvelopeSchema = z.discriminatedUnion('type', [
 export type CrawlStatus = z.infer<typeof crawlStatusSchema>
 export type ProgressTotals = z.infer<typeof progressTotalsSchema>
 export type ProgressDelta = z.infer<typeof progressDeltaSchema>
+export type ProgressDetail = z.infer<typeof progressDetailSchema>
 export type CompleteStats = z.infer<typeof completeStatsSchema>
 export type ProgressErrorInfo = z.infer<typeof errorInfoSchema>
 

@@ -16,6 +16,7 @@ export {
   type AppendOperation,
   ProgressServiceBase,
   type ResumePosition,
+  stalledErrorInfo,
 } from './progressServiceBase.js'
 export { CallTokens, createEpoch } from './randomTokens.js'
 export {
@@ -26,11 +27,14 @@ export {
 } from './routes.js'
 export type {
   EnvelopeHandler,
+  HeartbeatOptions,
   ProgressService,
   ProgressServiceDiagnostics,
   ProgressSnapshot,
   ProgressSubscription,
   PublishOptions,
+  RestartOptions,
+  StallSweepResult,
   SubscribeOptions,
 } from './service.js'
 export {
@@ -66,6 +70,13 @@ export {
   type StreamPosition,
 } from './sse/sseEncoding.js'
 export {
+  type StallCheckOutcome,
+  type StallSweep,
+  StallWatch,
+  type StallWatchOptions,
+  stallCheckIntervalMs,
+} from './stall/stallWatch.js'
+export {
   type DeliveryOutcome,
   OrderedDelivery,
   type OrderedDeliveryOptions,
@@ -79,6 +90,7 @@ export {
 export {
   parseCrawlId,
   parseDelta,
+  parseEpochOption,
   parseErrorInfo,
   parseInput,
   parseInputs,
@@ -87,3 +99,15 @@ export {
   parseStats,
   totalsOverflowError,
 } from './validate.js'
+export {
+  createProgressReporter,
+  type ProgressReporter,
+  type ProgressReporterOptions,
+} from './worker/progressReporter.js'
+export {
+  type CrawlJob,
+  type CrawlJobResult,
+  describeJobError,
+  type RunCrawlJobOptions,
+  runCrawlJob,
+} from './worker/runCrawlJob.js'

@@ -26,6 +26,10 @@ export const PROGRESS_LIMITS = {
   batchMaxInputs: 1_000,
   /** Longest error code, in characters. */
   errorCodeMaxLength: 128,
+  /** Longest `detail.message` of a progress input, in characters. */
+  detailMessageMaxLength: 500,
+  /** Longest `detail.phase` of a progress input, in characters. */
+  detailPhaseMaxLength: 64,
   /** Longest caller-supplied operation id, in characters. */
   operationIdMaxLength: 128,
   /**

@@ -1,4 +1,9 @@
-import { CrawlClosedError, type ProgressError, ProgressValidationError } from './errors.js'
+import {
+  CrawlClosedError,
+  CrawlNotFoundError,
+  type ProgressError,
+  ProgressValidationError,
+} from './errors.js'
 import {
   type CompleteStats,
   type EventEnvelope,
@@ -11,17 +16,22 @@ import {
 import { CallTokens } from './randomTokens.js'
 import type {
   EnvelopeHandler,
+  HeartbeatOptions,
   ProgressService,
   ProgressServiceDiagnostics,
   ProgressSnapshot,
   ProgressSubscription,
   PublishOptions,
+  RestartOptions,
+  StallSweepResult,
   SubscribeOptions,
 } from './service.js'
+import type { StallCheckOutcome } from './stall/stallWatch.js'
 import {
   measureInputs,
   parseCrawlId,
   parseDelta,
+  parseEpochOption,
   parseErrorInfo,
   parseInput,
   parseInputs,
@@ -50,13 +60,31 @@ export interface AppendOperation {
   /** Per input, the most bytes of JSON its envelope can take. */
   sizes: readonly number[]
   /**
-   * Per input, its payload as JSON (urls, stats or error) as measured, or undefined for a
-   * progress input: a backend that sends JSON need not serialize it again.
+   * Per input, its payload as JSON (urls, stats, error, or a progress input's detail) as
+   * measured, or undefined for a progress input without detail: a backend that sends JSON need
+   * not serialize it again.
    */
   payloads: readonly (string | undefined)[]
+  /**
+   * The stall check: apply the call only if no worker published or sent a heartbeat for this
+   * many milliseconds, decided atomically with the write; otherwise write nothing and return no
+   * envelope.
+   */
+  staleAfterMs?: number
+  /** The caller's epoch (PublishOptions.epoch): another one throws CrawlClosedError (restarted). */
+  epoch: string | undefined
 }
 
 const topLevel = () => ''
+
+/** The terminal error of a crawl failed by the stall check. */
+export function stalledErrorInfo(staleAfterMs: number): ProgressErrorInfo {
+  return {
+    code: 'stalled',
+    message: `no worker published or sent a heartbeat for ${staleAfterMs} ms; the job was given up as dead`,
+    retryable: true,
+  }
+}
 const inBatch = (index: number) => `inputs.${index}`
 
 /**
@@ -70,6 +98,16 @@ export abstract class ProgressServiceBase implements ProgressService {
   async start(crawlId: string): Promise<ProgressSnapshot> {
     return this.startCrawl(parseCrawlId(crawlId))
   }
+
+  async restart(crawlId: string, options?: RestartOptions): Promise<ProgressSnapshot> {
+    return this.restartCrawl(parseCrawlId(crawlId), parseEpochOption(options?.epoch))
+  }
+
+  async heartbeat(crawlId: string, options?: HeartbeatOptions): Promise<boolean> {
+    return this.beat(parseCrawlId(crawlId), parseEpochOption(options?.epoch))
+  }
+
+  abstract sweepStalled(): Promise<StallSweepResult>
 
   async publish(
     crawlId: string,
@@ -174,6 +212,30 @@ export abstract class ProgressServiceBase implements ProgressService {
     ])
   }
 
+  /**
+   * The stall check of one crawl: fails it with code `stalled` when no worker published or sent
+   * a heartbeat for `staleAfterMs`, atomically with that condition (a heartbeat stored first
+   * wins), so that of many checkers in many processes one at most closes it. With
+   * `staleAfterMs` 0 (detection off) it only tells whether the crawl still exists.
+   */
+  protected async checkStalled(crawlId: string, staleAfterMs: number): Promise<StallCheckOutcome> {
+    if (staleAfterMs === 0) {
+      const snapshot = await this.readSnapshot(crawlId)
+      if (!snapshot) return 'missing'
+      return snapshot.terminal ? 'closed' : 'alive'
+    }
+    const inputs: ProgressInput[] = [{ type: 'error', error: stalledErrorInfo(staleAfterMs) }]
+    try {
+      const operation = this.#operation(crawlId, inputs, undefined, topLevel)
+      const envelopes = await this.append(crawlId, inputs, { ...operation, staleAfterMs })
+      return envelopes.length === 0 ? 'alive' : 'stalled'
+    } catch (error) {
+      if (error instanceof CrawlClosedError) return 'closed'
+      if (error instanceof CrawlNotFoundError) return 'missing'
+      throw error
+    }
+  }
+
   /** Validates the call's options and byte bounds, and gives it its id and tag. */
   #operation(
     crawlId: string,
@@ -182,10 +244,18 @@ export abstract class ProgressServiceBase implements ProgressService {
     pathOf: (index: number) => string,
   ): AppendOperation {
     const id = parseOperationId(options)
-    return { id, tag: this.#tokens.tag(), ...measureInputs(crawlId, inputs, pathOf) }
+    const epoch = parseEpochOption(options?.epoch)
+    return { id, epoch, tag: this.#tokens.tag(), ...measureInputs(crawlId, inputs, pathOf) }
   }
 
   protected abstract startCrawl(crawlId: string): Promise<ProgressSnapshot>
+  /** See ProgressService.restart(): atomic, and every open subscriber resyncs. */
+  protected abstract restartCrawl(
+    crawlId: string,
+    epoch: string | undefined,
+  ): Promise<ProgressSnapshot>
+  /** See ProgressService.heartbeat(); `epoch` validated, or undefined. */
+  protected abstract beat(crawlId: string, epoch: string | undefined): Promise<boolean>
   /**
    * Appends validated inputs atomically, or returns the envelopes of the call that already
    * applied `operation.id`. CrawlNotFoundError / CrawlClosedError / a totals overflow

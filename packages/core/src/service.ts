@@ -26,6 +26,8 @@ export interface ProgressSnapshot {
   terminal: TerminalEnvelope | null
   /** The tag of the event at `seq` (absent before the first event). */
   tag?: string
+  /** The phase of the latest progress detail that named one (absent before any). */
+  phase?: string
 }
 
 /** Options of every call that changes a crawl: publish, publishBatch, increment, complete, fail. */
@@ -45,6 +47,27 @@ export interface PublishOptions {
    * ProgressValidationError (`options.operationId`).
    */
   operationId?: string
+  /**
+   * The epoch the caller works on (from start() or restart()): if the crawl was restarted since,
+   * the call throws CrawlClosedError (`restarted: true`) and writes nothing, so a worker of an
+   * earlier attempt cannot add to the new one. The reporter passes it when it has one.
+   */
+  epoch?: string
+}
+
+/** Options of restart(). */
+export interface RestartOptions {
+  /**
+   * Restart only this epoch: a crawl that was restarted since (by another worker) is returned as
+   * it is. For a job that starts its own crawl over after a failed attempt.
+   */
+  epoch?: string
+}
+
+/** Options of heartbeat(). */
+export interface HeartbeatOptions {
+  /** The epoch the worker works on: for another one (a restart since) heartbeat() is false. */
+  epoch?: string
 }
 
 /** Receives envelopes in seq order, each exactly once. */
@@ -87,6 +110,14 @@ export interface ProgressSubscription {
   readonly closed: boolean
 }
 
+/** What sweepStalled() did. */
+export interface StallSweepResult {
+  /** Crawls whose liveness was checked. */
+  checked: number
+  /** The crawls this call failed with code `stalled` (another process may have failed others). */
+  stalled: string[]
+}
+
 /** Counts of what an instance holds, for leak tests: all zero after cleanup of every crawl or close(). */
 export interface ProgressServiceDiagnostics {
   /** Per-crawl entries held in this process (state or channel bookkeeping). */
@@ -109,6 +140,29 @@ export interface ProgressServiceDiagnostics {
 export interface ProgressService {
   /** Creates the crawl (status running, seq 0, a fresh epoch) or returns the existing one. */
   start(crawlId: string): Promise<ProgressSnapshot>
+  /**
+   * Starts the crawl over in one atomic step, whatever its status: a new epoch, seq 0, zeroed
+   * counters, empty history, status running (or creates it, as start() does). A crawl that is
+   * already as new (running, seq 0, never claimed) is returned unchanged. Every open
+   * subscriber gets a snapshot with `resync: true` of the new state; no reader ever sees the
+   * crawl missing or half reset. For a job's next attempt after a failed one.
+   */
+  restart(crawlId: string, options?: RestartOptions): Promise<ProgressSnapshot>
+  /**
+   * Tells stall checkers that the crawl's workers are alive (so do publishes) and renews its idle
+   * TTL. A heartbeat or an event claims the crawl: only a claimed crawl can be failed as stalled
+   * (a queued job may wait for its worker however long). True while the crawl runs, false once it
+   * is closed (or in another epoch than `options.epoch`); CrawlNotFoundError when it is gone.
+   */
+  heartbeat(crawlId: string, options?: HeartbeatOptions): Promise<boolean>
+  /**
+   * Fails with code `stalled` every crawl that this instance can find running, claimed by a
+   * worker (an event or a heartbeat), with no publish and no heartbeat for `staleAfterMs`: the crawls it has subscribers for and, on Redis, the
+   * running crawls of its prefix (an index kept by start(), never a KEYS scan). The terminal
+   * check-and-set makes one caller win however many processes sweep at once. Runs by itself
+   * for crawls with subscribers; call it from a cron for crawls nobody watches.
+   */
+  sweepStalled(): Promise<StallSweepResult>
   /** Appends one event; returns its envelope with the assigned seq and the new totals. */
   publish(crawlId: string, input: ProgressInput, options?: PublishOptions): Promise<EventEnvelope>
   /** Appends up to 1,000 events in one atomic step; a terminal input may only come last. */

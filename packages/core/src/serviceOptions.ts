@@ -16,6 +16,13 @@ export interface ProgressServiceOptions {
   ttlSeconds?: number
   /** Seconds a running crawl lives without any event before it is reclaimed. Default 86,400. */
   idleTtlSeconds?: number
+  /**
+   * A running crawl with no publish and no heartbeat for this long is failed with code
+   * `stalled` (retryable) by the stall check: every `min(staleAfterMs / 4, 15 s)` for the crawls
+   * this instance has subscribers for, and by sweepStalled(). Default 60,000 (a reporter beats
+   * every 10 s); 0 turns stall detection off. Use the same value in every process.
+   */
+  staleAfterMs?: number
 }
 
 export const DEFAULT_SERVICE_OPTIONS: Readonly<Required<ProgressServiceOptions>> = {
@@ -23,6 +30,7 @@ export const DEFAULT_SERVICE_OPTIONS: Readonly<Required<ProgressServiceOptions>>
   historyMaxBytes: 4 * 1024 * 1024,
   ttlSeconds: 3_600,
   idleTtlSeconds: 86_400,
+  staleAfterMs: 60_000,
 }
 
 const boundedInt = (min: number, max: number) => z.int().min(min).max(max).optional()
@@ -34,6 +42,7 @@ const serviceOptionsSchema = z.object({
   // Redis EXPIRE and setTimeout both take these comfortably.
   ttlSeconds: positiveInt(365 * 86_400),
   idleTtlSeconds: positiveInt(365 * 86_400),
+  staleAfterMs: boundedInt(0, 7 * 86_400_000),
 })
 
 /** Validates service options and fills in the defaults; throws ProgressValidationError. */

@@ -14,7 +14,7 @@ import {
   tagSchema,
   utf8ByteLength,
 } from './events.js'
-import { MAX_TOTAL, OPERATION_ID_PATTERN, PROGRESS_LIMITS } from './limits.js'
+import { EPOCH_PATTERN, MAX_TOTAL, OPERATION_ID_PATTERN, PROGRESS_LIMITS } from './limits.js'
 import type { PublishOptions, SubscribeOptions } from './service.js'
 
 function toIssues(error: z.ZodError, prefix: string): ValidationIssue[] {
@@ -126,18 +126,34 @@ export function parseOperationId(options: PublishOptions | undefined): string | 
   return operationId
 }
 
+/** The caller's epoch option (validated), or undefined; `path` names it in the error. */
+export function parseEpochOption(epoch: unknown, path = 'options.epoch'): string | undefined {
+  if (epoch === undefined) return undefined
+  if (typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch)) {
+    throw new ProgressValidationError([
+      { path, message: 'must be an epoch from start() or restart() (1 to 32 of a-z 0-9)' },
+    ])
+  }
+  return epoch
+}
+
 /**
  * The most a `delta` can take: `{"discovered":…,"processed":…,"failed":…}` with 16-digit counts.
- * Progress inputs are the most frequent by far; they are counted at this bound, unserialized.
+ * Progress inputs are the most frequent by far; one without a detail is counted at this bound,
+ * unserialized.
  */
 const DELTA_MAX_BYTES = 80
+
+/** `,"detail":`, between a progress envelope's delta and its detail. */
+const DETAIL_FIELD_BYTES = 10
 
 const payloadFieldOf = (input: ProgressInput): string => {
   switch (input.type) {
     case 'discovery':
       return 'urls'
     case 'progress':
-      return 'delta'
+      // The delta is bounded; only a detail can make a progress envelope large.
+      return input.detail === undefined ? 'delta' : 'detail'
     case 'complete':
       return 'stats'
     case 'error':
@@ -145,13 +161,16 @@ const payloadFieldOf = (input: ProgressInput): string => {
   }
 }
 
-/** The payload's JSON, serialized to be measured; none for a progress input (see above). */
+/**
+ * The payload's JSON, serialized to be measured: for a progress input its detail's, none without
+ * one (see above).
+ */
 const payloadJsonOf = (input: ProgressInput): string | undefined => {
   switch (input.type) {
     case 'discovery':
       return JSON.stringify(input.urls)
     case 'progress':
-      return undefined
+      return input.detail === undefined ? undefined : JSON.stringify(input.detail)
     case 'complete':
       return JSON.stringify(input.stats)
     case 'error':
@@ -162,7 +181,10 @@ const payloadJsonOf = (input: ProgressInput): string | undefined => {
 /** Each input's envelope size bound, and the payload JSON that was serialized to measure it. */
 export interface MeasuredInputs {
   sizes: number[]
-  /** Per input, its payload as JSON (urls, stats or error), or undefined for a progress input. */
+  /**
+   * Per input, its payload as JSON: urls, stats or error, a progress input's detail, or
+   * undefined for a progress input without a detail.
+   */
   payloads: (string | undefined)[]
 }
 
@@ -186,7 +208,13 @@ export function measureInputs(
   const sizes = inputs.map((input, index) => {
     const json = payloadJsonOf(input)
     payloads.push(json)
-    const bytes = frame + (json === undefined ? DELTA_MAX_BYTES : utf8ByteLength(json))
+    let bytes = frame
+    if (input.type === 'progress') {
+      bytes += DELTA_MAX_BYTES
+      if (json !== undefined) bytes += DETAIL_FIELD_BYTES + utf8ByteLength(json)
+    } else {
+      bytes += utf8ByteLength(json as string)
+    }
     if (bytes > envelopeMaxBytes) {
       const path = [pathOf(index), payloadFieldOf(input)].filter((part) => part !== '').join('.')
       throw new ProgressValidationError([

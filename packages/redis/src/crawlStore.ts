@@ -19,6 +19,8 @@ export type PublishOutcome =
   | { kind: 'closed' }
   | { kind: 'overflow'; counter: string }
   | { kind: 'forgotten' }
+  | { kind: 'alive' }
+  | { kind: 'restarted' }
 
 /** A consistent read of a crawl: its state and the history after a seq, taken atomically. */
 export interface CrawlRead {
@@ -32,6 +34,15 @@ export interface CrawlRead {
 }
 
 type StreamEntries = [id: string, fields: string[]][]
+
+/** The phase the call leaves the crawl in: its last input's detail that names one, or ''. */
+function latestPhase(inputs: readonly ProgressInput[]): string {
+  for (let index = inputs.length - 1; index >= 0; index--) {
+    const input = inputs[index] as ProgressInput
+    if (input.type === 'progress' && input.detail?.phase !== undefined) return input.detail.phase
+  }
+  return ''
+}
 
 const parseEntry = ([, fields]: StreamEntries[number]) =>
   JSON.parse(fields[1] as string) as EventEnvelope
@@ -61,13 +72,43 @@ export class CrawlStore {
     ]
   }
 
-  async start(crawlId: string, keys: CrawlKeys): Promise<ProgressSnapshot> {
+  /**
+   * Creates the crawl or returns it; `restart` starts an existing one over (one script), once
+   * per `restartId` (every attempt of one restart() call carries the same id).
+   */
+  async start(
+    crawlId: string,
+    keys: CrawlKeys,
+    mode: 'start' | 'restart',
+    restartId = '',
+    fromEpoch = '',
+  ): Promise<ProgressSnapshot> {
     const reply = (await this.#scripts.run(
       'start',
-      [keys.state, keys.events, keys.operations],
-      [createEpoch(), String(this.#options.idleTtlSeconds)],
+      [keys.state, keys.events, keys.operations, keys.channel],
+      [
+        createEpoch(),
+        String(this.#options.idleTtlSeconds),
+        mode,
+        this.#publishCommand,
+        restartId,
+        fromEpoch,
+      ],
     )) as string[]
     return parseStateHash(crawlId, pairsToObject(reply)) as ProgressSnapshot
+  }
+
+  /** Stamps a running crawl's heartbeat: `running`, `closed` or `missing` (nothing written). */
+  async heartbeat(
+    keys: CrawlKeys,
+    epoch: string | undefined,
+  ): Promise<'running' | 'closed' | 'missing'> {
+    const reply = await this.#scripts.run(
+      'heartbeat',
+      [keys.state, keys.events, keys.operations],
+      [String(this.#options.idleTtlSeconds), epoch ?? ''],
+    )
+    return reply === 1 ? 'running' : reply === 0 ? 'closed' : 'missing'
   }
 
   /**
@@ -94,6 +135,9 @@ export class CrawlStore {
       publishCommand,
       operation.id,
       operation.tag,
+      operation.staleAfterMs === undefined ? '0' : String(operation.staleAfterMs),
+      latestPhase(inputs),
+      operation.epoch ?? '',
     ]
     appendPublishScriptArgs(keysAndArgs, inputs, operation.payloads)
     const [code, value] = (await this.#scripts.runWith('publish', keysAndArgs)) as [
@@ -105,7 +149,32 @@ export class CrawlStore {
     if (code === -1) return { kind: 'not-found' }
     if (code === -2) return { kind: 'closed' }
     if (code === -3) return { kind: 'overflow', counter: value as string }
+    if (code === -5) return { kind: 'alive' }
+    if (code === -6) return { kind: 'restarted' }
     return { kind: 'forgotten' }
+  }
+
+  /**
+   * Adds crawls to the running index as seen alive now; `renew` only moves those still in it
+   * (one that a terminal removed meanwhile stays out).
+   */
+  async indexRunning(indexKey: string, crawlIds: readonly string[], renew = false): Promise<void> {
+    if (crawlIds.length === 0) return
+    const now = Date.now()
+    const members = crawlIds.flatMap((id) => [now, id])
+    await (renew
+      ? this.#redis.zadd(indexKey, 'XX', ...members)
+      : this.#redis.zadd(indexKey, ...members))
+  }
+
+  /** Drops crawls from the running index (closed, cleaned up or expired). */
+  async unindex(indexKey: string, crawlIds: readonly string[]): Promise<void> {
+    if (crawlIds.length > 0) await this.#redis.zrem(indexKey, ...crawlIds)
+  }
+
+  /** Up to `limit` indexed crawls last seen alive before `seenBefore` (epoch ms), oldest first. */
+  async staleCandidates(indexKey: string, seenBefore: number, limit: number): Promise<string[]> {
+    return this.#redis.zrangebyscore(indexKey, '-inf', `(${seenBefore}`, 'LIMIT', 0, limit)
   }
 
   async cleanup(keys: CrawlKeys): Promise<boolean> {

@@ -1,2 +1,2 @@
-export { type CrawlKeys, createKeyBuilder, DEFAULT_REDIS_PREFIX } from './keys.js'
+export { type CrawlKeys, createKeyBuilder, DEFAULT_REDIS_PREFIX, runningIndexKey } from './keys.js'
 export { RedisProgressService, type RedisProgressServiceOptions } from './redisProgressService.js'

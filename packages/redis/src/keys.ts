@@ -26,6 +26,15 @@ export function createKeyBuilder(prefix = DEFAULT_REDIS_PREFIX): (crawlId: strin
 }
 
 /**
+ * The index of running crawls under a prefix (a sorted set: crawl id → when it was last seen
+ * alive), which sweepStalled() reads instead of scanning keys. Crawl keys always hold a
+ * `{crawlId}` hash tag; this one holds none, so no crawl's key can take its name.
+ */
+export function runningIndexKey(prefix = DEFAULT_REDIS_PREFIX): string {
+  return `${prefix}:running`
+}
+
+/**
  * The key builder for crawl ids validated already (the service's methods validate each id once,
  * on entry): the same names as createKeyBuilder's, without checking the id a second time.
  */

@@ -126,6 +126,11 @@ export class RedisSubscription implements ChannelListener, ProgressSubscription 
     if (!this.closed) this.#resync()
   }
 
+  /** The re-read finds another epoch and delivers a `resync` snapshot of the new state. */
+  onRestarted(): void {
+    if (!this.closed) this.#resync()
+  }
+
   onLost(error: Error): void {
     this.#fail(new ProgressBackendError('resubscribe', error))
   }

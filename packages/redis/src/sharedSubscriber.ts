@@ -10,6 +10,8 @@ export interface ChannelListener {
   onRemoved(): void
   /** The subscription is acknowledged again after a reconnect: messages may have been missed. */
   onReconnected(): void
+  /** The crawl was started over (restart) in some process: its state must be read again. */
+  onRestarted(): void
   /** The subscription could not be restored after a reconnect within the subscribe timeout. */
   onLost(error: Error): void
 }
@@ -314,6 +316,10 @@ export class SharedSubscriber {
     if (!entry) return
     if (message === 'removed') {
       for (const listener of [...entry.listeners]) listener.onRemoved()
+      return
+    }
+    if (message === 'restarted') {
+      for (const listener of [...entry.listeners]) listener.onRestarted()
       return
     }
     let envelopes: EventEnvelope[]

@@ -20,6 +20,7 @@ export function parseStateHash(
     updatedAt: Number(hash.updatedAt),
     terminal: hash.terminal ? (JSON.parse(hash.terminal) as TerminalEnvelope) : null,
     ...(hash.tag ? { tag: hash.tag } : {}),
+    ...(hash.phase ? { phase: hash.phase } : {}),
   }
 }
 

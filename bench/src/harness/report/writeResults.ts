@@ -58,7 +58,7 @@ function replaceReadmeSection(markdown: string): void {
 }
 
 /** Lets the repository's formatter lay out committed markdown, so `biome ci .` stays clean. */
-function formatWithBiome(files: string[]): void {
+export function formatWithBiome(files: string[]): void {
   try {
     execFileSync('pnpm', ['exec', 'biome', 'format', '--write', ...files], {
       cwd: BENCH_DIR,

@@ -29,8 +29,16 @@
   ARGV[6]  publish command  PUBLISH, or SPUBLISH on a cluster
   ARGV[7]  operation id     the same for every attempt of one call
   ARGV[8]  call tag         random per call, [a-z0-9] only
-  ARGV[9…] per input, five values: type, +discovered, +processed, +failed, payload fragment
-           (the fragment is `"urls":[…]`, `"delta":{…}`, `"stats":{…}` or `"error":{…}`)
+  ARGV[9]  staleAfterMs     0, or the stall check: apply only if a worker claimed the crawl
+                            (an event or a heartbeat, `beatAt`) and since then no publish and no
+                            heartbeat came for this many ms, else write nothing
+  ARGV[10] phase            the phase of the call's last detail that names one, or '' (kept in
+                            the state, so that a snapshot tells a late viewer the phase)
+  ARGV[11] epoch            '', or the epoch the caller works on: another epoch (the crawl was
+                            restarted since) answers { -6 }, writing nothing
+  ARGV[12…] per input, five values: type, +discovered, +processed, +failed, payload fragment
+           (the fragment is `"urls":[…]`, `"delta":{…}` or `"delta":{…},"detail":{…}`,
+           `"stats":{…}` or `"error":{…}`)
 
   Returns  { 1, envelopeJson, … } the call's envelopes, in seq order (for a repeated operation
            id: those of the call that applied it which the stream still holds; nothing written)
@@ -38,6 +46,8 @@
            { -2 } the crawl is closed (completed or failed): nothing written
            { -3, counter } a total would pass 2^53 - 1: nothing written
            { -4 } the operation id was applied, but history no longer holds its envelopes
+           { -5 } the stall check found the crawl alive (or not claimed): nothing written
+           { -6 } the crawl was restarted: it is in another epoch than ARGV[11]; nothing written
 ]]
 local rcall = redis.call
 local format = string.format
@@ -46,7 +56,8 @@ local crawlId, publishCommand, operationId, tag = ARGV[1], ARGV[6], ARGV[7], ARG
 local historyLimit, historyMaxBytes = tonumber(ARGV[4]), tonumber(ARGV[5])
 
 local current = rcall('HMGET', state,
-  'status', 'epoch', 'seq', 'discovered', 'processed', 'failed', 'hbytes', 'tag')
+  'status', 'epoch', 'seq', 'discovered', 'processed', 'failed', 'hbytes', 'tag',
+  'updatedAt', 'beatAt')
 local status = current[1]
 if not status then return { -1 } end
 
@@ -60,6 +71,19 @@ if applied then
   return { 1, '[' .. table.concat(held, ',') .. ']' }
 end
 if status ~= 'running' then return { -2 } end
+if ARGV[11] ~= '' and ARGV[11] ~= current[2] then return { -6 } end
+
+local time = rcall('TIME')
+local nowMs = time[1] * 1000 + math.floor(time[2] / 1000)
+local staleAfterMs = tonumber(ARGV[9])
+if staleAfterMs > 0 then
+  -- A crawl no worker has claimed (no event, no heartbeat) waits for one however long: a
+  -- queued job, or the next attempt of a failed one.
+  local beatAt = tonumber(current[10]) or 0
+  if beatAt == 0 and tonumber(current[3]) == 0 then return { -5 } end
+  local aliveAt = math.max(tonumber(current[9]) or 0, beatAt)
+  if nowMs - aliveAt < staleAfterMs then return { -5 } end
+end
 
 -- All or nothing: refuse the call before any write if a total would stop being exact.
 local MAX_TOTAL = 9007199254740991
@@ -68,7 +92,7 @@ local totals = { tonumber(current[4]), tonumber(current[5]), tonumber(current[6]
 local check = { totals[1], totals[2], totals[3] }
 local argc = #ARGV
 local amounts = {}
-for i = 9, argc, 5 do
+for i = 12, argc, 5 do
   for c = 1, 3 do
     local amount = tonumber(ARGV[i + c])
     if amount > MAX_TOTAL - check[c] then return { -3, counters[c] } end
@@ -77,8 +101,7 @@ for i = 9, argc, 5 do
   end
 end
 
-local time = rcall('TIME')
-local now = format('%d', time[1] * 1000 + math.floor(time[2] / 1000))
+local now = format('%d', nowMs)
 local head = '{"v":1,"epoch":"' .. current[2] .. '","seq":'
 local middle = ',"crawlId":"' .. crawlId .. '","ts":' .. now .. ',"tag":"'
 local seq = tonumber(current[3])
@@ -98,7 +121,7 @@ local result = {}
 local terminal, terminalStatus = nil, nil
 local text = { format('%d', totals[1]), format('%d', totals[2]), format('%d', totals[3]) }
 local place = 0
-for i = 9, argc, 5 do
+for i = 12, argc, 5 do
   for c = 1, 3 do
     local amount = amounts[i + c]
     if amount ~= 0 then
@@ -180,6 +203,7 @@ else
     'failed', text[3], 'hbytes', format('%d', math.max(bytes, 0)), 'tag', previousTag,
     'updatedAt', now)
 end
+if ARGV[10] ~= '' then rcall('HSET', state, 'phase', ARGV[10]) end
 rcall('EXPIRE', state, lifetime)
 rcall('EXPIRE', events, lifetime)
 rcall('EXPIRE', operations, lifetime)

@@ -2,11 +2,12 @@ import type { ProgressInput } from '../events.js'
 
 /**
  * The per-input ARGV values of publish-4.lua for validated inputs: per input its type, the three
- * counter increments and the payload as a JSON fragment (`"urls":[…]`). Serializing here, in JS,
- * keeps payloads byte-exact: the script splices the fragment into the envelope without decoding
- * it.
+ * counter increments and the payload as a JSON fragment (`"urls":[…]`; for a progress input
+ * `"delta":{…}`, or `"delta":{…},"detail":{…}` with a detail). Serializing here, in JS, keeps
+ * payloads byte-exact: the script splices the fragment into the envelope without decoding it.
  *
- * @param payloads - payload JSON already serialized (AppendOperation.payloads), reused as is
+ * @param payloads - payload JSON already serialized (AppendOperation.payloads; for a progress
+ *   input, its detail's), reused as is
  */
 export function toPublishScriptArgs(
   inputs: readonly ProgressInput[],
@@ -39,12 +40,13 @@ export function appendPublishScriptArgs(
         break
       case 'progress': {
         const { discovered = 0, processed = 0, failed = 0 } = input.delta
+        const delta = fragment('delta', input.delta)
         args.push(
           'progress',
           String(discovered),
           String(processed),
           String(failed),
-          fragment('delta', input.delta),
+          input.detail === undefined ? delta : `${delta},${fragment('detail', input.detail, json)}`,
         )
         break
       }

@@ -1,6 +1,7 @@
 import type {
   CrawlStatus,
   EventEnvelope,
+  ProgressEnvelope,
   ProgressInput,
   ProgressTotals,
   TerminalEnvelope,
@@ -23,14 +24,19 @@ function amountOf(input: ProgressInput, counter: (typeof COUNTERS)[number]): num
 /** Everything the memory backend holds for one crawl. */
 export class CrawlRecord {
   readonly crawlId: string
-  readonly epoch: string
-  readonly startedAt: number
+  epoch: string
+  startedAt: number
   status: CrawlStatus = 'running'
   seq = 0
   readonly totals: ProgressTotals = { discovered: 0, processed: 0, failed: 0 }
   updatedAt: number
+  /** When a worker last sent a heartbeat (0 before the first). */
+  beatAt = 0
+  /** The phase of the latest progress detail that named one. */
+  phase: string | undefined
   terminal: TerminalEnvelope | null = null
-  readonly history: EnvelopeHistory
+  history: EnvelopeHistory
+  readonly #historyBounds: { limit: number; maxBytes: number }
   readonly subscribers = new Set<OrderedDelivery>()
   /**
    * Applied caller-supplied operation ids (nothing here re-sends a call by itself), each with
@@ -39,7 +45,7 @@ export class CrawlRecord {
    */
   readonly #operations = new Map<string, number>()
   /** Envelopes waiting to be handed to every subscriber, oldest first. */
-  readonly #outbox: EventEnvelope[] = []
+  readonly #outbox: ProgressEnvelope[] = []
   #dispatching = false
   /** When the crawl's state is due to go (idle TTL while running, TTL after the terminal event). */
   expiresAt: number
@@ -56,8 +62,32 @@ export class CrawlRecord {
     this.epoch = epoch
     this.startedAt = now
     this.updatedAt = now
+    this.#historyBounds = history
     this.history = new EnvelopeHistory(history.limit, history.maxBytes)
     this.expiresAt = expiresAt
+  }
+
+  /** When a worker last showed it is alive: its last publish or heartbeat. */
+  get aliveAt(): number {
+    return Math.max(this.updatedAt, this.beatAt)
+  }
+
+  /**
+   * Starts the crawl over under a new epoch: zeroed counters, empty history, no operation ids.
+   * Subscribers stay; the caller sends them the new state.
+   */
+  restart(epoch: string, now: number): void {
+    this.epoch = epoch
+    this.startedAt = now
+    this.updatedAt = now
+    this.beatAt = 0
+    this.phase = undefined
+    this.status = 'running'
+    this.seq = 0
+    for (const counter of COUNTERS) this.totals[counter] = 0
+    this.terminal = null
+    this.history = new EnvelopeHistory(this.#historyBounds.limit, this.#historyBounds.maxBytes)
+    this.#operations.clear()
   }
 
   /** The envelopes of the call that applied `operationId`, as far as history holds them. */
@@ -118,6 +148,9 @@ export class CrawlRecord {
       totals: { ...this.totals },
       ...input,
     } as EventEnvelope
+    if (envelope.type === 'progress' && envelope.detail?.phase !== undefined) {
+      this.phase = envelope.detail.phase
+    }
     if (envelope.type === 'complete' || envelope.type === 'error') {
       this.terminal = envelope
       this.status = envelope.type === 'complete' ? 'completed' : 'failed'
@@ -130,7 +163,7 @@ export class CrawlRecord {
    * Hands each envelope to every subscriber before the next one goes out. A handler that
    * publishes re-entrantly only queues its envelope, so no subscriber can see them reordered.
    */
-  dispatch(envelopes: readonly EventEnvelope[]): void {
+  dispatch(envelopes: readonly ProgressEnvelope[]): void {
     this.#outbox.push(...envelopes)
     if (this.#dispatching) return
     this.#dispatching = true
@@ -154,6 +187,7 @@ export class CrawlRecord {
       updatedAt: this.updatedAt,
       terminal: this.terminal,
       ...(this.seq > 0 ? { tag: this.history.at(this.seq)?.tag as string } : {}),
+      ...(this.phase !== undefined ? { phase: this.phase } : {}),
     }
   }
 }

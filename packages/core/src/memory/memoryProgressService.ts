@@ -16,10 +16,12 @@ import type {
   ProgressServiceDiagnostics,
   ProgressSnapshot,
   ProgressSubscription,
+  StallSweepResult,
 } from '../service.js'
 import { type ProgressServiceOptions, resolveServiceOptions } from '../serviceOptions.js'
+import { StallWatch } from '../stall/stallWatch.js'
 import { OrderedDelivery } from '../subscription/orderedDelivery.js'
-import { applyResume, planResume } from '../subscription/resumePlan.js'
+import { applyResume, planResume, toSnapshotEnvelope } from '../subscription/resumePlan.js'
 import { CrawlRecord } from './crawlRecord.js'
 
 export interface MemoryProgressServiceOptions extends ProgressServiceOptions {
@@ -44,6 +46,7 @@ export class MemoryProgressService extends ProgressServiceBase {
   readonly #options: Required<ProgressServiceOptions>
   readonly #now: () => number
   readonly #crawls = new Map<string, CrawlRecord>()
+  readonly #stallWatch: StallWatch
   #subscriptionCount = 0
   #closed = false
 
@@ -52,18 +55,36 @@ export class MemoryProgressService extends ProgressServiceBase {
     const { now, ...serviceOptions } = options
     this.#options = resolveServiceOptions(serviceOptions)
     this.#now = now ?? Date.now
+    const { staleAfterMs } = this.#options
+    this.#stallWatch = new StallWatch({
+      staleAfterMs,
+      check: (crawlId) => this.checkStalled(crawlId, staleAfterMs),
+      // Nothing in memory fails but a closed service, which stops the watch first.
+      onError: (error) =>
+        queueMicrotask(() => {
+          throw error
+        }),
+    })
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#stallWatch.close()
     for (const record of [...this.#crawls.values()]) this.#remove(record, new ServiceClosedError())
   }
 
   diagnostics(): ProgressServiceDiagnostics {
-    let timers = 0
+    let timers = this.#stallWatch.timerCount
     for (const record of this.#crawls.values()) if (record.expiryTimer !== undefined) timers += 1
     return { crawls: this.#crawls.size, subscriptions: this.#subscriptionCount, timers }
+  }
+
+  /** Checks every crawl this instance holds (in memory, that is every crawl there is). */
+  async sweepStalled(): Promise<StallSweepResult> {
+    this.#assertOpen()
+    const { checked, stalled } = await this.#stallWatch.sweep(this.#crawls.keys())
+    return { checked, stalled }
   }
 
   protected async startCrawl(crawlId: string): Promise<ProgressSnapshot> {
@@ -84,6 +105,37 @@ export class MemoryProgressService extends ProgressServiceBase {
     return record.toSnapshot()
   }
 
+  protected async restartCrawl(
+    crawlId: string,
+    epoch: string | undefined,
+  ): Promise<ProgressSnapshot> {
+    this.#assertOpen()
+    const record = this.#find(crawlId)
+    if (!record) return this.startCrawl(crawlId)
+    // Already as new (a failed attempt and the next one may both restart it), or restarted by
+    // someone else since the epoch this restart was meant for: nothing to do.
+    const asNew = !record.terminal && record.seq === 0 && record.beatAt === 0
+    if (asNew || (epoch !== undefined && epoch !== record.epoch)) return record.toSnapshot()
+    const now = this.#now()
+    record.restart(createEpoch(), now)
+    record.expiresAt = now + this.#options.idleTtlSeconds * 1000
+    this.#armExpiry(record)
+    const snapshot = record.toSnapshot()
+    // Open subscribers move to the new epoch in the same step: a resync, never an error.
+    record.dispatch([toSnapshotEnvelope(snapshot, true, now)])
+    return snapshot
+  }
+
+  protected async beat(crawlId: string, epoch: string | undefined): Promise<boolean> {
+    this.#assertOpen()
+    const record = this.#require(crawlId)
+    if (record.terminal || (epoch !== undefined && epoch !== record.epoch)) return false
+    const now = this.#now()
+    record.beatAt = now
+    record.expiresAt = now + this.#options.idleTtlSeconds * 1000
+    return true
+  }
+
   protected async subscribeFrom(
     crawlId: string,
     handler: EnvelopeHandler,
@@ -98,11 +150,13 @@ export class MemoryProgressService extends ProgressServiceBase {
     const plan = planResume(snapshot, record.history.oldestSeq, position, stored?.tag)
 
     this.#subscriptionCount += 1
+    this.#stallWatch.watch(crawlId)
     const delivery = new OrderedDelivery({
       handler,
       onError,
       onClosed: () => {
         this.#subscriptionCount -= 1
+        this.#stallWatch.unwatch(crawlId)
         record.subscribers.delete(delivery)
       },
     })
@@ -137,7 +191,14 @@ export class MemoryProgressService extends ProgressServiceBase {
     const applied = operation.id === undefined ? undefined : record.applied(operation.id)
     if (applied) return applied
     if (record.terminal) throw new CrawlClosedError(crawlId)
+    if (operation.epoch !== undefined && operation.epoch !== record.epoch) {
+      throw new CrawlClosedError(crawlId, { restarted: true })
+    }
     const ts = this.#now()
+    const { staleAfterMs } = operation
+    // A crawl no worker claimed (no event, no heartbeat) waits for one, however long.
+    const claimed = record.seq > 0 || record.beatAt > 0
+    if (staleAfterMs !== undefined && (!claimed || ts - record.aliveAt < staleAfterMs)) return []
     const envelopes = record.apply(inputs, operation, ts)
     if (record.terminal) {
       record.expiresAt = ts + this.#options.ttlSeconds * 1000

@@ -105,21 +105,33 @@ export class OutboundQueue {
    */
   #mergeRun(run: QueuedEnvelope[]): QueuedEnvelope[] {
     if (run.length < 2) return run
-    const envelopes = run.map((item) => item.envelope)
-    const lastDiscoveryIndex = envelopes.findLastIndex((e) => e.type === 'discovery')
+    const lastDiscoveryIndex = run.findLastIndex((item) => item.envelope.type === 'discovery')
     const merged: ProgressEnvelope[] = []
     if (lastDiscoveryIndex >= 0) {
-      const lastDiscovery = envelopes[lastDiscoveryIndex] as DiscoveryEnvelope
-      const urls = envelopes.flatMap((e) => (e.type === 'discovery' ? e.urls : []))
+      const lastDiscovery = run[lastDiscoveryIndex]?.envelope as DiscoveryEnvelope
+      const urls = run.flatMap(({ envelope }) =>
+        envelope.type === 'discovery' ? envelope.urls : [],
+      )
       merged.push({ ...lastDiscovery, urls, coalesced: true })
     }
-    const laterProgress = envelopes
-      .slice(lastDiscoveryIndex + 1)
-      .filter((e): e is ProgressEventEnvelope => e.type === 'progress')
-    const lastProgress = laterProgress.at(-1)
+    let lastProgress: ProgressEventEnvelope | undefined
+    let phase: string | undefined
+    const delta: ProgressDelta = {}
+    for (let index = 0; index < run.length; index++) {
+      const { envelope } = run[index] as QueuedEnvelope
+      if (envelope.type !== 'progress') continue
+      // The job's phase is state: the latest one in the run survives the merge.
+      if (envelope.detail?.phase !== undefined) phase = envelope.detail.phase
+      if (index <= lastDiscoveryIndex) continue
+      addDelta(delta, envelope.delta)
+      lastProgress = envelope
+    }
     if (lastProgress) {
-      const delta = sumDeltas(laterProgress.map((e) => e.delta))
-      merged.push({ ...lastProgress, delta, coalesced: true })
+      // The newest envelope's own detail, never an older envelope's page (a detail describes
+      // one input; the merged delta stands for many), with the run's latest phase.
+      const own = lastProgress.detail
+      const detail = phase === undefined || own?.phase === phase ? own : { ...own, phase }
+      merged.push({ ...lastProgress, delta, coalesced: true, ...(detail ? { detail } : {}) })
     }
     return merged.map((envelope) => ({ envelope, bytes: this.#encode(envelope) }))
   }
@@ -155,13 +167,10 @@ export class OutboundQueue {
   }
 }
 
-function sumDeltas(deltas: readonly ProgressDelta[]): ProgressDelta {
-  const sum: ProgressDelta = {}
-  for (const delta of deltas) {
-    for (const key of ['discovered', 'processed', 'failed'] as const) {
-      const value = delta[key]
-      if (value !== undefined) sum[key] = (sum[key] ?? 0) + value
-    }
+/** Adds `delta` to `sum`, in place; a counter absent from both stays absent. */
+function addDelta(sum: ProgressDelta, delta: ProgressDelta): void {
+  for (const key of ['discovered', 'processed', 'failed'] as const) {
+    const value = delta[key]
+    if (value !== undefined) sum[key] = (sum[key] ?? 0) + value
   }
-  return sum
 }

@@ -60,6 +60,7 @@ export function toSnapshotEnvelope(
     totals: { ...snapshot.totals },
     status: isClosed ? 'running' : snapshot.status,
     ...(resync ? { resync: true } : {}),
+    ...(snapshot.phase !== undefined ? { phase: snapshot.phase } : {}),
   }
 }
 

@@ -1,11 +1,14 @@
 import { describe } from 'vitest'
 import { type ConformanceTarget, createConformanceContext } from './conformance/context.js'
+import { registerDetailTests } from './conformance/detailTests.js'
 import { registerLifecycleTests } from './conformance/lifecycleTests.js'
 import { registerOperationTests } from './conformance/operationTests.js'
 import { registerOrderingTests } from './conformance/orderingTests.js'
+import { registerReporterTests } from './conformance/reporterTests.js'
 import { registerResumeTests } from './conformance/resumeTests.js'
 import { registerTerminalTests } from './conformance/terminalTests.js'
 import { registerValidationTests } from './conformance/validationTests.js'
+import { registerWorkerTests } from './conformance/workerTests.js'
 
 /**
  * Registers the ProgressService conformance suite with vitest. Every backend runs it, so none
@@ -29,5 +32,8 @@ export function describeProgressServiceConformance(target: ConformanceTarget): v
     registerOperationTests(ctx)
     registerResumeTests(ctx)
     registerValidationTests(ctx)
+    registerDetailTests(ctx)
+    registerReporterTests(ctx)
+    registerWorkerTests(ctx)
   })
 }

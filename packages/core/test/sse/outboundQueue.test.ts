@@ -1,4 +1,8 @@
-import { encodeEnvelope, type ProgressEnvelope } from '@docspasta/progress-core'
+import {
+  encodeEnvelope,
+  type ProgressDetail,
+  type ProgressEnvelope,
+} from '@docspasta/progress-core'
 import { describe, expect, it } from 'vitest'
 import { OutboundQueue } from '../../src/sse/outboundQueue.js'
 
@@ -95,6 +99,50 @@ describe('OutboundQueue', () => {
     expect(parse(laterQueue.take())).toEqual([
       { ...discovery(5), coalesced: true },
       { ...progress(8), delta: { processed: 3 }, coalesced: true },
+    ])
+  })
+
+  it('keeps the newest envelope’s own detail on a coalesced progress envelope, and the run’s latest phase', () => {
+    const withDetail = (seq: number, detail: ProgressDetail) =>
+      ({ ...progress(seq), detail }) as ProgressEnvelope
+    /** Compacts exactly when the last envelope arrives, as one run. */
+    const compacted = (run: ProgressEnvelope[]) => {
+      const limit = run.slice(0, -1).reduce((sum, e) => sum + encodeEnvelope(e).byteLength, 0)
+      const queue = new OutboundQueue(limit, encodeEnvelope)
+      for (const e of run) queue.push(e, encodeEnvelope(e))
+      return parse(queue.take())
+    }
+    const older: ProgressDetail = {
+      url: 'https://x/1',
+      outcome: 'failed',
+      message: 'timeout',
+      phase: 'fetch',
+    }
+    const newest: ProgressDetail = { url: 'https://x/ü/3', outcome: 'processed', message: '😀' }
+    // The newest has none: no older page rides along with the merged delta, only the phase.
+    const bare = compacted([progress(1), progress(2), progress(3)])
+    expect(bare).toEqual([{ ...progress(3), delta: { processed: 3 }, coalesced: true }])
+    expect(bare[0]).not.toHaveProperty('detail')
+    expect(compacted([withDetail(1, older), progress(2), progress(3)])).toEqual([
+      { ...progress(3), delta: { processed: 3 }, detail: { phase: 'fetch' }, coalesced: true },
+    ])
+    // The newest has one: its own page, with the run's latest phase.
+    expect(compacted([withDetail(1, older), progress(2), withDetail(3, newest)])).toEqual([
+      {
+        ...progress(3),
+        delta: { processed: 3 },
+        detail: { ...newest, phase: 'fetch' },
+        coalesced: true,
+      },
+    ])
+    // Progress before a discovery is superseded with its page, not its phase; a newer phase wins.
+    expect(compacted([withDetail(1, older), discovery(2), withDetail(3, { url: 'u' })])).toEqual([
+      { ...discovery(2), coalesced: true },
+      { ...progress(3), detail: { url: 'u', phase: 'fetch' }, coalesced: true },
+    ])
+    expect(compacted([withDetail(1, older), discovery(2), withDetail(3, { phase: 'p' })])).toEqual([
+      { ...discovery(2), coalesced: true },
+      { ...progress(3), detail: { phase: 'p' }, coalesced: true },
     ])
   })
 

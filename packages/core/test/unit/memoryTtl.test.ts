@@ -25,7 +25,8 @@ describe('MemoryProgressService TTLs (fake timers)', () => {
   })
 
   it('refreshes the idle TTL on every event and reclaims the crawl once idle', async () => {
-    const service = new MemoryProgressService({ idleTtlSeconds: 60 })
+    // Stall detection off: this is about the TTL alone.
+    const service = new MemoryProgressService({ idleTtlSeconds: 60, staleAfterMs: 0 })
     await service.start('idle')
     const r = new EnvelopeRecorder()
     await service.subscribe('idle', r.handler, r.options())
@@ -34,7 +35,8 @@ describe('MemoryProgressService TTLs (fake timers)', () => {
       await service.increment('idle', { processed: 1 })
     }
     expect((await service.getSnapshot('idle'))?.seq).toBe(5)
-    expect(service.diagnostics().timers).toBe(1)
+    // The crawl's expiry timer, and the liveness check of the crawl its subscriber watches.
+    expect(service.diagnostics().timers).toBe(2)
 
     await vi.advanceTimersByTimeAsync(60_000)
     // The timer removed it, not a lookup: the count drops without any call.

@@ -129,13 +129,16 @@ describe('event tags', () => {
     const store = new CrawlStore(redis, resolveServiceOptions())
     const progress = { type: 'progress' as const, delta: { processed: 1 } }
     const call = (id: string, tag: string, count: number) =>
-      [Array.from({ length: count }, () => progress), { id, tag, sizes: [], payloads: [] }] as const
+      [
+        Array.from({ length: count }, () => progress),
+        { id, tag, sizes: [], payloads: [], epoch: undefined },
+      ] as const
     const W = call('w', 'wwwwwwwwww', 1)
     const X = call('x', 'xxxxxxxxxx', 3)
     const Z = call('z', 'zzzzzzzzzz', 1)
     const run = async (crawlId: string, epoch: string, calls: (typeof W)[]) => {
       const keys = keysOf(crawlId)
-      await store.start(crawlId, keys)
+      await store.start(crawlId, keys, 'start')
       await redis.hset(keys.state, 'epoch', epoch)
       const tags: string[] = []
       for (const [inputs, operation] of calls) {

@@ -54,7 +54,8 @@ export const invalidCrawlIdArbitrary: fc.Arbitrary<unknown> = fc.oneof(
     .map(([s, bad]) => `${s}${bad}${s}`),
 )
 
-async function expectNothingWritten(
+/** Runs `run` (which must reject) and checks that it left the crawl and the store as they were. */
+export async function expectNothingWritten(
   ctx: ConformanceContext,
   service: ProgressService,
   crawlId: string,

@@ -1,4 +1,8 @@
-import type { ProgressService, ProgressStreamServerOptions } from '@docspasta/progress-core'
+import type {
+  ProgressService,
+  ProgressServiceOptions,
+  ProgressStreamServerOptions,
+} from '@docspasta/progress-core'
 import { afterEach } from 'vitest'
 import type { ConformanceTarget } from '../conformance/context.js'
 import {
@@ -14,6 +18,7 @@ export interface StreamContext {
   /** A fresh service and an HTTP server for it; both closed after the test. */
   serve(
     options?: Omit<ProgressStreamServerOptions, 'service'>,
+    serviceOptions?: ProgressServiceOptions,
   ): Promise<{ service: ProgressService; harness: ProgressHttpHarness }>
 }
 
@@ -34,8 +39,8 @@ export function createStreamContext(
       counter += 1
       return `sse-${run}-${label}-${counter}`
     },
-    serve: async (options = {}) => {
-      const service = await target.create({})
+    serve: async (options = {}, serviceOptions = {}) => {
+      const service = await target.create(serviceOptions)
       cleanups.push(() => service.close())
       const harness = await startProgressHttpServer(service, options, transport)
       cleanups.push(() => harness.close())
