@@ -7,7 +7,8 @@ export type FaultStep =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   /**
    * A 200 text/event-stream response that writes `chunks` (raw SSE text) in order, then ends
-   * cleanly (`end`), destroys the socket mid-stream (`drop`) or stays silent (`stall`).
+   * cleanly (`end`), cuts the connection mid-stream after the chunks (`drop`) or stays silent
+   * (`stall`).
    */
   | { kind: 'stream'; chunks: string[]; after: 'end' | 'drop' | 'stall' }
 
@@ -55,8 +56,12 @@ export async function startFaultServer(): Promise<FaultServer> {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' })
     for (const chunk of step.chunks) res.write(chunk)
     if (step.after === 'end') res.end()
-    else if (step.after === 'drop') setTimeout(() => res.destroy(), 20)
-    else {
+    else if (step.after === 'drop') {
+      // A FIN without the chunked body's end: the client reads every byte written, then sees
+      // the response cut short. A destroy() could reset the connection first, and a loaded
+      // client would lose bytes it had not read yet.
+      res.socket?.end()
+    } else {
       stalled.add(res)
       res.on('close', () => stalled.delete(res))
     }

@@ -22,11 +22,18 @@ export async function abortRandomly(
   const statuses: number[] = []
   const one = async () => {
     const abort = new AbortController()
+    // A fifth abort at once (before any answer, however fast the server) and a fifth only after
+    // the answer (however slow a loaded server is); the rest at a random moment up to 150 ms.
+    const when = random()
     const delay = Math.floor(random() * 150)
     const readFirst = random() < 0.5
-    const timer = setTimeout(() => abort.abort(), delay)
+    const abortLater = () => setTimeout(() => abort.abort(), delay)
+    let timer = when < 0.4 ? undefined : abortLater()
     try {
-      const response = await fetch(url, { signal: abort.signal })
+      const answer = fetch(url, { signal: abort.signal })
+      if (when < 0.2) abort.abort()
+      const response = await answer
+      timer ??= abortLater()
       statuses.push(response.status)
       if (readFirst) await response.body?.getReader().read()
       await new Promise((resolve) => {
