@@ -24,7 +24,8 @@ describe('subscribeProgress against a misbehaving server (Node, real HTTP)', () 
     const errors: ProgressClientError[] = []
     const statuses: string[] = []
     const subscription = subscribeProgress(url, {
-      heartbeatTimeoutMs: 400,
+      // Ends the script's stall; it also bounds the wait for the first answer on a loaded machine.
+      heartbeatTimeoutMs: 2_000,
       backoff: { initialMs: 20, maxMs: 200 },
       onError: (error) => errors.push(error),
       onStatus: (status) => statuses.push(status),

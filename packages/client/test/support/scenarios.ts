@@ -13,8 +13,13 @@ const label = (epoch: string, seq: number, type: string) => `${type}:${epoch}:${
 /**
  * Every fault in one stream: a drop mid-event, 500, 503 with Retry-After, 429, CRLF / CR / LF
  * line endings, a duplicate, an old seq, a gap, multi-line data, a stall, then a new epoch.
+ *
+ * @param firstCut - how the first stream ends mid-event: the server drops it (`drop`), or it
+ *   stalls until the client's watchdog cuts it (`stall`). A browser may discard bytes it had
+ *   received but not yet read when a response fails, so a browser test that must see every
+ *   byte of that stream cuts it from the client side.
  */
-export function gauntletScenario(): Scenario {
+export function gauntletScenario(firstCut: 'drop' | 'stall' = 'drop'): Scenario {
   const p3 = sseMessage(progressEnvelope('e1', 3))
   return {
     steps: [
@@ -27,7 +32,7 @@ export function gauntletScenario(): Scenario {
           sseMessage(progressEnvelope('e1', 2)),
           p3.slice(0, Math.floor(p3.length / 2)),
         ],
-        after: 'drop',
+        after: firstCut,
       },
       { kind: 'status', status: 500, body: 'boom' },
       { kind: 'status', status: 503, headers: { 'Retry-After': '1' } },
