@@ -142,10 +142,10 @@ export function parseEpochOption(epoch: unknown, path = 'options.epoch'): string
  * Progress inputs are the most frequent by far; one without a detail is counted at this bound,
  * unserialized.
  */
-const DELTA_MAX_BYTES = 80
+export const DELTA_MAX_BYTES = 80
 
 /** `,"detail":`, between a progress envelope's delta and its detail. */
-const DETAIL_FIELD_BYTES = 10
+export const DETAIL_FIELD_BYTES = 10
 
 const payloadFieldOf = (input: ProgressInput): string => {
   switch (input.type) {

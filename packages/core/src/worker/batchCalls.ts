@@ -1,5 +1,6 @@
 import { jsonByteLength, type ProgressInput } from '../events.js'
 import { PROGRESS_LIMITS } from '../limits.js'
+import { DELTA_MAX_BYTES, DETAIL_FIELD_BYTES } from '../validate.js'
 import type { WeightedInput } from './pendingProgress.js'
 
 /** The inputs of one publishBatch() call, with the number of reporter calls they stand for. */
@@ -7,13 +8,6 @@ export interface BatchCall {
   inputs: ProgressInput[]
   calls: number
 }
-
-/**
- * What measureInputs() counts a progress input at: the most bytes its delta can take, plus
- * `,"detail":` and the detail's JSON. The same measure, so a planned call is never refused.
- */
-const DELTA_MAX_BYTES = 80
-const DETAIL_KEY_BYTES = ',"detail":'.length
 
 /**
  * Splits drained inputs into publishBatch() calls, in order, that each store accepts whole:
@@ -46,8 +40,9 @@ export function planBatchCalls(crawlId: string, drained: readonly WeightedInput[
     if (input.type === 'discovery') {
       addDiscoveryChunks(input.urls, frame, add)
     } else if (input.type === 'progress') {
+      // measureInputs()'s own measure, so that a planned call is never refused.
       const detailBytes =
-        input.detail === undefined ? 0 : DETAIL_KEY_BYTES + jsonByteLength(input.detail)
+        input.detail === undefined ? 0 : DETAIL_FIELD_BYTES + jsonByteLength(input.detail)
       add(input, frame + DELTA_MAX_BYTES + detailBytes, weight)
     }
   }
