@@ -718,17 +718,32 @@ describe('createProgressReporter: real timers', () => {
   })
 
   it('keeps no timer that holds the process open', async () => {
-    const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
     const service = new MemoryProgressService()
     await service.start('unref')
-    const baseline = refTimers()
-    const reporter = createProgressReporter(service, 'unref', { flushIntervalMs: 60_000 })
-    reporter.processed()
-    await new Promise((resolve) => setImmediate(resolve))
-    reporter.processed()
-    expect(reporter.pending).toBe(1)
-    expect(refTimers()).toBe(baseline)
-    await reporter.close()
+    // Every timer the reporter makes, seen as it is made: a count of the process's timers would
+    // also count (and race) timers that are not the reporter's.
+    const made: ReturnType<typeof setTimeout>[] = []
+    const original = globalThis.setTimeout
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((
+      ...args: Parameters<typeof setTimeout>
+    ) => {
+      const timer = original(...args)
+      made.push(timer)
+      return timer
+    }) as typeof setTimeout)
+    try {
+      const reporter = createProgressReporter(service, 'unref', { flushIntervalMs: 60_000 })
+      reporter.processed()
+      await new Promise((resolve) => setImmediate(resolve))
+      reporter.processed()
+      expect(reporter.pending).toBe(1)
+      // The heartbeat and the interval's flush.
+      expect(made.length).toBeGreaterThanOrEqual(2)
+      expect(made.filter((timer) => timer.hasRef())).toEqual([])
+      await reporter.close()
+    } finally {
+      spy.mockRestore()
+    }
     expect((await service.getSnapshot('unref'))?.totals.processed).toBe(2)
     await service.close()
   })
