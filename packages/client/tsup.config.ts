@@ -1,8 +1,8 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', validate: 'src/validate.ts' },
-  // Types only from core in the default entry; the validate entry imports core (and zod) at runtime.
+  entry: { index: 'src/index.ts', protocol: 'src/protocol.ts', validate: 'src/validate.ts' },
+  // Only the validate entry imports core (and zod), an optional peer dependency.
   external: ['@docspasta/progress-core'],
   format: ['esm', 'cjs'],
   dts: true,

@@ -3,7 +3,6 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
-    'testing/index': 'src/testing/index.ts',
     'lua/index': 'src/lua/index.ts',
     'node/index': 'src/node/index.ts',
   },
@@ -12,7 +11,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  splitting: false,
-  // The testing entry imports the root entry by name, so both share one copy of the error classes.
-  external: ['@docspasta/progress-core'],
+  // Entries share chunks, so the root and /node hold one copy of each class.
+  splitting: true,
 })

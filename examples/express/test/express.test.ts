@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setImmediate } from 'node:timers/promises'
 import { MemoryProgressService, progressStreamPath } from '@docspasta/progress-core'
-import { SseTestClient } from '@docspasta/progress-core/testing'
+import { SseTestClient } from '@docspasta/progress-testing'
 import { afterEach, expect, it } from 'vitest'
 import { createApp } from '../src/createApp.js'
 

@@ -1,5 +1,5 @@
 import { MemoryProgressService } from '@docspasta/progress-core'
-import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import { EnvelopeRecorder } from '@docspasta/progress-testing'
 import { expect, it } from 'vitest'
 import { runSimulatedCrawl } from '../src/simulatedCrawl.js'
 

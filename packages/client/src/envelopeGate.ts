@@ -1,4 +1,4 @@
-import type { ProgressEnvelope } from '@docspasta/progress-core'
+import type { ProgressEnvelope } from '@docspasta/progress-protocol'
 
 /** What to do with an arriving envelope. */
 export type GateDecision = 'deliver' | 'drop' | 'gap'

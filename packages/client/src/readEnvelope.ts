@@ -1,4 +1,4 @@
-import type { ProgressEnvelope } from '@docspasta/progress-core'
+import type { ProgressEnvelope } from '@docspasta/progress-protocol'
 import { ProgressClientError } from './errors.js'
 
 const ENVELOPE_TYPES = ['snapshot', 'discovery', 'progress', 'complete', 'error']

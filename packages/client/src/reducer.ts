@@ -5,7 +5,7 @@ import type {
   ProgressEnvelope,
   ProgressErrorInfo,
   ProgressTotals,
-} from '@docspasta/progress-core'
+} from '@docspasta/progress-protocol'
 
 /** Most entries ProgressState.recent holds: the newest, oldest dropped first. */
 export const RECENT_DETAILS_LIMIT = 20

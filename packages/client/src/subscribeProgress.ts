@@ -1,4 +1,4 @@
-import type { ProgressEnvelope, TerminalEnvelope } from '@docspasta/progress-core'
+import type { ProgressEnvelope, TerminalEnvelope } from '@docspasta/progress-protocol'
 import { AsyncQueue } from './asyncQueue.js'
 import {
   type BackoffOptions,

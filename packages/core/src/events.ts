@@ -1,5 +1,58 @@
+import type {
+  CompleteEnvelope,
+  CompleteInput,
+  CompleteStats,
+  CrawlStatus,
+  DiscoveryEnvelope,
+  DiscoveryInput,
+  ErrorEnvelope,
+  ErrorInput,
+  ProgressDelta,
+  ProgressDetail,
+  ProgressEnvelope,
+  ProgressErrorInfo,
+  ProgressEventEnvelope,
+  ProgressEventInput,
+  ProgressInput,
+  ProgressTotals,
+  SnapshotEnvelope,
+} from '@docspasta/progress-protocol'
+import {
+  CRAWL_ID_PATTERN,
+  CRAWL_ID_RULE,
+  EPOCH_PATTERN,
+  PROGRESS_LIMITS,
+  TAG_PATTERN,
+} from '@docspasta/progress-protocol'
 import { z } from 'zod'
-import { CRAWL_ID_PATTERN, EPOCH_PATTERN, PROGRESS_LIMITS, TAG_PATTERN } from './limits.js'
+
+export type {
+  EnvelopeBase,
+  EventEnvelope,
+  JsonValue,
+  ProgressEnvelopeType,
+  TerminalEnvelope,
+} from '@docspasta/progress-protocol'
+export { isTerminalEnvelope } from '@docspasta/progress-protocol'
+export type {
+  CompleteEnvelope,
+  CompleteInput,
+  CompleteStats,
+  CrawlStatus,
+  DiscoveryEnvelope,
+  DiscoveryInput,
+  ErrorEnvelope,
+  ErrorInput,
+  ProgressDelta,
+  ProgressDetail,
+  ProgressEnvelope,
+  ProgressErrorInfo,
+  ProgressEventEnvelope,
+  ProgressEventInput,
+  ProgressInput,
+  ProgressTotals,
+  SnapshotEnvelope,
+}
 
 /** UTF-8 byte length of a string, without encoding it. */
 export function utf8ByteLength(text: string): number {
@@ -30,12 +83,7 @@ const boundedPayload = <T extends z.ZodType>(schema: T) =>
   })
 
 /** A crawl id: letters, digits and `_ - . :`, 1 to 128 characters. */
-export const crawlIdSchema = z
-  .string()
-  .regex(
-    CRAWL_ID_PATTERN,
-    'must be 1 to 128 characters of letters, digits, "_", "-", "." or ":" (no braces, spaces, slashes or control characters)',
-  )
+export const crawlIdSchema = z.string().regex(CRAWL_ID_PATTERN, CRAWL_ID_RULE)
 
 export const epochSchema = z.string().regex(EPOCH_PATTERN)
 
@@ -179,34 +227,29 @@ export const progressEnvelopeSchema = z.discriminatedUnion('type', [
   snapshotEnvelopeSchema,
 ])
 
-export type CrawlStatus = z.infer<typeof crawlStatusSchema>
-export type ProgressTotals = z.infer<typeof progressTotalsSchema>
-export type ProgressDelta = z.infer<typeof progressDeltaSchema>
-export type ProgressDetail = z.infer<typeof progressDetailSchema>
-export type CompleteStats = z.infer<typeof completeStatsSchema>
-export type ProgressErrorInfo = z.infer<typeof errorInfoSchema>
-
-export type DiscoveryInput = z.infer<typeof discoveryInputSchema>
-export type ProgressEventInput = z.infer<typeof progressEventInputSchema>
-export type CompleteInput = z.infer<typeof completeInputSchema>
-export type ErrorInput = z.infer<typeof errorInputSchema>
-/** What a worker publishes. */
-export type ProgressInput = z.infer<typeof progressInputSchema>
-
-export type DiscoveryEnvelope = z.infer<typeof discoveryEnvelopeSchema>
-export type ProgressEventEnvelope = z.infer<typeof progressEventEnvelopeSchema>
-export type CompleteEnvelope = z.infer<typeof completeEnvelopeSchema>
-export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>
-export type SnapshotEnvelope = z.infer<typeof snapshotEnvelopeSchema>
-/** A terminal envelope: exactly one per crawl, always its last seq. */
-export type TerminalEnvelope = CompleteEnvelope | ErrorEnvelope
-/** An envelope that the store assigned a seq to (everything but a snapshot). */
-export type EventEnvelope = DiscoveryEnvelope | ProgressEventEnvelope | TerminalEnvelope
-/** What every subscriber receives. */
-export type ProgressEnvelope = z.infer<typeof progressEnvelopeSchema>
-export type ProgressEnvelopeType = ProgressEnvelope['type']
-
-/** True for `complete` and `error`: the envelope closes its crawl. */
-export function isTerminalEnvelope(envelope: ProgressEnvelope): envelope is TerminalEnvelope {
-  return envelope.type === 'complete' || envelope.type === 'error'
-}
+// Each schema infers exactly its type in @docspasta/progress-protocol, the zod-free types that browsers
+// use: this fails to compile when either side changes alone.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+type AllTrue<T extends readonly true[]> = T
+// biome-ignore lint/correctness/noUnusedVariables: a compile-time check, used by nothing
+type SchemasMatchProtocolTypes = AllTrue<
+  [
+    Same<z.infer<typeof crawlStatusSchema>, CrawlStatus>,
+    Same<z.infer<typeof progressTotalsSchema>, ProgressTotals>,
+    Same<z.infer<typeof progressDeltaSchema>, ProgressDelta>,
+    Same<z.infer<typeof progressDetailSchema>, ProgressDetail>,
+    Same<z.infer<typeof completeStatsSchema>, CompleteStats>,
+    Same<z.infer<typeof errorInfoSchema>, ProgressErrorInfo>,
+    Same<z.infer<typeof discoveryInputSchema>, DiscoveryInput>,
+    Same<z.infer<typeof progressEventInputSchema>, ProgressEventInput>,
+    Same<z.infer<typeof completeInputSchema>, CompleteInput>,
+    Same<z.infer<typeof errorInputSchema>, ErrorInput>,
+    Same<z.infer<typeof progressInputSchema>, ProgressInput>,
+    Same<z.infer<typeof discoveryEnvelopeSchema>, DiscoveryEnvelope>,
+    Same<z.infer<typeof progressEventEnvelopeSchema>, ProgressEventEnvelope>,
+    Same<z.infer<typeof completeEnvelopeSchema>, CompleteEnvelope>,
+    Same<z.infer<typeof errorEnvelopeSchema>, ErrorEnvelope>,
+    Same<z.infer<typeof snapshotEnvelopeSchema>, SnapshotEnvelope>,
+    Same<z.infer<typeof progressEnvelopeSchema>, ProgressEnvelope>,
+  ]
+>

@@ -1,13 +1,17 @@
-export * from './errors.js'
-export * from './events.js'
 export {
   CRAWL_ID_PATTERN,
+  DEFAULT_PROGRESS_BASE_PATH,
   EPOCH_PATTERN,
   MAX_TOTAL,
   OPERATION_ID_PATTERN,
   PROGRESS_LIMITS,
+  type ProgressStreamRoute,
+  progressStreamPath,
+  progressStreamRoute,
   TAG_PATTERN,
-} from './limits.js'
+} from '@docspasta/progress-protocol'
+export * from './errors.js'
+export * from './events.js'
 export {
   MemoryProgressService,
   type MemoryProgressServiceOptions,
@@ -19,12 +23,6 @@ export {
   stalledErrorInfo,
 } from './progressServiceBase.js'
 export { CallTokens, createEpoch } from './randomTokens.js'
-export {
-  DEFAULT_PROGRESS_BASE_PATH,
-  type ProgressStreamRoute,
-  progressStreamPath,
-  progressStreamRoute,
-} from './routes.js'
 export type {
   EnvelopeHandler,
   HeartbeatOptions,
@@ -61,9 +59,6 @@ export {
   type ProgressStreamServerOptions,
 } from './sse/progressStreamServer.js'
 export {
-  encodeComment,
-  encodeEnvelope,
-  encodeRetry,
   formatPosition,
   parseLastEventId,
   SSE_HEADERS,

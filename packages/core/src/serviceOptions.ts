@@ -1,6 +1,6 @@
+import { PROGRESS_LIMITS } from '@docspasta/progress-protocol'
 import { z } from 'zod'
 import { ProgressValidationError } from './errors.js'
-import { PROGRESS_LIMITS } from './limits.js'
 
 /** Options every ProgressService backend accepts. */
 export interface ProgressServiceOptions {

@@ -1,3 +1,9 @@
+import {
+  EPOCH_PATTERN,
+  MAX_TOTAL,
+  OPERATION_ID_PATTERN,
+  PROGRESS_LIMITS,
+} from '@docspasta/progress-protocol'
 import { z } from 'zod'
 import { ProgressValidationError, type ValidationIssue } from './errors.js'
 import {
@@ -14,7 +20,6 @@ import {
   tagSchema,
   utf8ByteLength,
 } from './events.js'
-import { EPOCH_PATTERN, MAX_TOTAL, OPERATION_ID_PATTERN, PROGRESS_LIMITS } from './limits.js'
 import type { PublishOptions, SubscribeOptions } from './service.js'
 
 function toIssues(error: z.ZodError, prefix: string): ValidationIssue[] {

@@ -1,5 +1,5 @@
 import { MemoryProgressService, runCrawlJob } from '@docspasta/progress-core'
-import { type ProgressHttpHarness, startProgressHttpServer } from '@docspasta/progress-core/testing'
+import { type ProgressHttpHarness, startProgressHttpServer } from '@docspasta/progress-testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   initialProgressState,

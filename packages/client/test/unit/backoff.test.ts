@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter } from '../../src/index.js'
+import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter } from '../../src/backoff.js'
 
 describe('backoffDelay (full jitter)', () => {
   it('stays within [0, min(maxMs, initialMs × factor^attempt))', () => {

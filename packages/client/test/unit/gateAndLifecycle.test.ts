@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { EnvelopeGate, subscribeProgress } from '../../src/index.js'
+import { EnvelopeGate } from '../../src/envelopeGate.js'
+import { subscribeProgress } from '../../src/index.js'
 import {
   completeEnvelope,
   progressEnvelope,

@@ -1,3 +1,4 @@
+import { MAX_TOTAL } from '@docspasta/progress-protocol'
 import type {
   CrawlStatus,
   EventEnvelope,
@@ -6,7 +7,6 @@ import type {
   ProgressTotals,
   TerminalEnvelope,
 } from '../events.js'
-import { MAX_TOTAL } from '../limits.js'
 import type { AppendOperation } from '../progressServiceBase.js'
 import type { ProgressSnapshot } from '../service.js'
 import type { OrderedDelivery } from '../subscription/orderedDelivery.js'

@@ -1,5 +1,5 @@
+import { DEFAULT_PROGRESS_BASE_PATH } from '@docspasta/progress-protocol'
 import { isProgressError, ProgressValidationError } from '../errors.js'
-import { DEFAULT_PROGRESS_BASE_PATH } from '../routes.js'
 import type { ProgressService } from '../service.js'
 import { parseCrawlId } from '../validate.js'
 import { errorResponse } from './errorResponse.js'

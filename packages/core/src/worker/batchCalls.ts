@@ -1,5 +1,5 @@
+import { PROGRESS_LIMITS } from '@docspasta/progress-protocol'
 import { jsonByteLength, type ProgressInput } from '../events.js'
-import { PROGRESS_LIMITS } from '../limits.js'
 import { DELTA_MAX_BYTES, DETAIL_FIELD_BYTES } from '../validate.js'
 import type { WeightedInput } from './pendingProgress.js'
 

@@ -1,5 +1,5 @@
+import { MAX_TOTAL } from '@docspasta/progress-protocol'
 import type { ProgressDelta, ProgressDetail, ProgressInput } from '../events.js'
-import { MAX_TOTAL } from '../limits.js'
 import { totalsOverflowError } from '../validate.js'
 
 /** One input of a drained batch, with the number of reporter calls it stands for. */

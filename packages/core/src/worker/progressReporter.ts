@@ -1,3 +1,4 @@
+import { OPERATION_ID_PATTERN, PROGRESS_LIMITS } from '@docspasta/progress-protocol'
 import {
   isProgressError,
   ProgressBackendError,
@@ -6,7 +7,6 @@ import {
   ReporterClosedError,
 } from '../errors.js'
 import type { CompleteStats, ProgressDelta, ProgressDetail, ProgressErrorInfo } from '../events.js'
-import { OPERATION_ID_PATTERN, PROGRESS_LIMITS } from '../limits.js'
 import { createEpoch } from '../randomTokens.js'
 import type { ProgressService } from '../service.js'
 import {

@@ -1,6 +1,6 @@
+import { PROGRESS_LIMITS } from '@docspasta/progress-protocol'
 import { isProgressError, ProgressValidationError } from '../errors.js'
 import type { CompleteStats, ProgressErrorInfo } from '../events.js'
-import { PROGRESS_LIMITS } from '../limits.js'
 import type { ProgressService, ProgressSnapshot } from '../service.js'
 import { parseCrawlId, parseErrorInfo, parseStats } from '../validate.js'
 import {

@@ -1,5 +1,5 @@
 import { MemoryProgressService } from '@docspasta/progress-core'
-import { describeProgressServiceConformance } from '@docspasta/progress-core/testing'
+import { describeProgressServiceConformance } from '@docspasta/progress-testing'
 
 describeProgressServiceConformance({
   name: 'MemoryProgressService',

@@ -1,5 +1,5 @@
 import { MemoryProgressService } from '@docspasta/progress-core'
-import { describeProgressStreamConformance } from '@docspasta/progress-core/testing'
+import { describeProgressStreamConformance } from '@docspasta/progress-testing'
 
 describeProgressStreamConformance({
   name: 'MemoryProgressService',

@@ -6,11 +6,14 @@ import {
   progressStreamPath,
   progressStreamRoute,
 } from '@docspasta/progress-core'
-import { expectStreamsSettled, SseTestClient } from '@docspasta/progress-core/testing'
+import {
+  abortRandomlyWhilePublishing,
+  expectStreamsSettled,
+  SseTestClient,
+} from '@docspasta/progress-testing'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterEach, expect, it } from 'vitest'
-import { abortRandomlyWhilePublishing } from '../../src/testing/sse/randomAborts.js'
 
 // Hono on @hono/node-server, written as the SSE guide shows it. Hono answers HEAD with the GET
 // handler's Response and drops its body unread; a middleware that replaces a Response drops the

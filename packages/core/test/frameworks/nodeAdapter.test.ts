@@ -10,7 +10,7 @@ import {
   asForeignStreamServer,
   expectStreamsSettled,
   startProgressHttpServer,
-} from '@docspasta/progress-core/testing'
+} from '@docspasta/progress-testing'
 import { afterEach, expect, it, vi } from 'vitest'
 
 const cleanups: (() => Promise<void>)[] = []

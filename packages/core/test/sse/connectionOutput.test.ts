@@ -1,8 +1,4 @@
-import {
-  encodeEnvelope,
-  MemoryProgressService,
-  type ProgressEnvelope,
-} from '@docspasta/progress-core'
+import { MemoryProgressService, type ProgressEnvelope } from '@docspasta/progress-core'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import type { ConnectionOutput } from '../../src/sse/connectionOutput.js'
 import {
@@ -11,6 +7,7 @@ import {
   resolveStreamTuning,
   streamPreamble,
 } from '../../src/sse/progressConnection.js'
+import { encodeEnvelope } from '../../src/sse/sseEncoding.js'
 
 // The push path every Node connection takes, driven with fake timers and an output that records
 // what it was handed: the fast path writes the shared bytes themselves, a full output makes the

@@ -1,10 +1,7 @@
-import {
-  encodeEnvelope,
-  type ProgressDetail,
-  type ProgressEnvelope,
-} from '@docspasta/progress-core'
+import type { ProgressDetail, ProgressEnvelope } from '@docspasta/progress-core'
 import { describe, expect, it } from 'vitest'
 import { OutboundQueue } from '../../src/sse/outboundQueue.js'
+import { encodeEnvelope } from '../../src/sse/sseEncoding.js'
 
 const base = { v: 1 as const, epoch: 'e', crawlId: 'c', ts: 0 }
 const totals = (n: number) => ({ discovered: n, processed: n, failed: 0 })

@@ -1,12 +1,7 @@
-import {
-  encodeComment,
-  encodeEnvelope,
-  encodeRetry,
-  type ProgressEnvelope,
-  parseLastEventId,
-} from '@docspasta/progress-core'
+import { type ProgressEnvelope, parseLastEventId } from '@docspasta/progress-core'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { describe, expect, it } from 'vitest'
+import { encodeComment, encodeEnvelope, encodeRetry } from '../../src/sse/sseEncoding.js'
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 const envelope: ProgressEnvelope = {

@@ -1,5 +1,5 @@
 import { CrawlNotFoundError, MemoryProgressService } from '@docspasta/progress-core'
-import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import { EnvelopeRecorder } from '@docspasta/progress-testing'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 describe('MemoryProgressService timers (real)', () => {

@@ -1,5 +1,5 @@
 import { DEFAULT_SERVICE_OPTIONS, PROGRESS_LIMITS } from '@docspasta/progress-core'
-import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import { EnvelopeRecorder } from '@docspasta/progress-testing'
 import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'

@@ -1,7 +1,4 @@
-import {
-  describeProgressServiceConformance,
-  EnvelopeRecorder,
-} from '@docspasta/progress-core/testing'
+import { describeProgressServiceConformance, EnvelopeRecorder } from '@docspasta/progress-testing'
 import { describe, expect, it } from 'vitest'
 import { hashSlot } from '../../src/hashSlot.js'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'

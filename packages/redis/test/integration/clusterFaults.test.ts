@@ -1,5 +1,5 @@
 import { setTimeout } from 'node:timers/promises'
-import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import { EnvelopeRecorder } from '@docspasta/progress-testing'
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'

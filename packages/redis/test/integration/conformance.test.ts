@@ -1,4 +1,4 @@
-import { describeProgressServiceConformance } from '@docspasta/progress-core/testing'
+import { describeProgressServiceConformance } from '@docspasta/progress-testing'
 import { afterAll } from 'vitest'
 import { RedisProgressService } from '../../src/index.js'
 import { connect, deletePrefix, scanPrefix, uniquePrefix } from '../support/testPrefix.js'

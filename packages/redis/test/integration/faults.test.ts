@@ -1,4 +1,4 @@
-import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import { EnvelopeRecorder } from '@docspasta/progress-testing'
 import { describe, expect, it } from 'vitest'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
 import { useOwnRedis } from '../support/ownRedis.js'

@@ -1,4 +1,4 @@
-import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import { EnvelopeRecorder } from '@docspasta/progress-testing'
 import { afterAll, expect, it } from 'vitest'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
 import { connect, deletePrefix, uniquePrefix } from '../support/testPrefix.js'

@@ -1,5 +1,5 @@
 import type { ProgressEnvelope } from '@docspasta/progress-core'
-import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import { EnvelopeRecorder } from '@docspasta/progress-testing'
 import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { RedisProgressService } from '../../src/index.js'

@@ -3,7 +3,7 @@ import {
   EnvelopeRecorder,
   SseTestClient,
   startProgressHttpServer,
-} from '@docspasta/progress-core/testing'
+} from '@docspasta/progress-testing'
 import { describe, expect, it } from 'vitest'
 import { RedisProgressService } from '../../src/index.js'
 import { useOwnRedis } from '../support/ownRedis.js'

@@ -1,6 +1,6 @@
 import { setImmediate } from 'node:timers/promises'
 import type { ProgressError } from '@docspasta/progress-core'
-import { EnvelopeRecorder, forceGc } from '@docspasta/progress-core/testing'
+import { EnvelopeRecorder, forceGc } from '@docspasta/progress-testing'
 import { describe, expect, it } from 'vitest'
 import { createKeyBuilder, RedisProgressService } from '../../src/index.js'
 import { useOwnRedis } from '../support/ownRedis.js'

@@ -1,5 +1,5 @@
 import { resolveServiceOptions } from '@docspasta/progress-core'
-import { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import { EnvelopeRecorder } from '@docspasta/progress-testing'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { CrawlStore } from '../../src/crawlStore.js'

@@ -1,4 +1,4 @@
-import type { EnvelopeRecorder } from '@docspasta/progress-core/testing'
+import type { EnvelopeRecorder } from '@docspasta/progress-testing'
 import { expect } from 'vitest'
 
 /** Figures of one subscriber's stream, for assertions and for the closing note. */

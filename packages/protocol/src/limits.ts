@@ -45,6 +45,10 @@ export const MAX_TOTAL = Number.MAX_SAFE_INTEGER
 /** Crawl ids are safe in Redis keys ({hash tags}), URL paths and log lines. */
 export const CRAWL_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/
 
+/** What CRAWL_ID_PATTERN asks for, in words, as validation errors say it. */
+export const CRAWL_ID_RULE =
+  'must be 1 to 128 characters of letters, digits, "_", "-", "." or ":" (no braces, spaces, slashes or control characters)'
+
 /** Epochs are short lowercase base-36 tokens, so `<epoch>:<seq>:<tag>` parses without ambiguity. */
 export const EPOCH_PATTERN = /^[a-z0-9]{1,32}$/
 

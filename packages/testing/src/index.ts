@@ -12,6 +12,7 @@ export {
   type ProgressHttpTransport,
   startProgressHttpServer,
 } from './sse/httpHarness.js'
+export { abortRandomlyWhilePublishing } from './sse/randomAborts.js'
 export { SseTestClient } from './sse/sseTestClient.js'
 export { expectStreamsSettled } from './sse/streamsSettled.js'
 export { describeProgressStreamConformance } from './streamConformance.js'

@@ -1,4 +1,11 @@
-import { parseCrawlId } from './validate.js'
+import { ProgressValidationError } from './errors.js'
+import { CRAWL_ID_PATTERN, CRAWL_ID_RULE } from './limits.js'
+
+// The same check as validate.ts's parseCrawlId, without zod: browsers build stream URLs too.
+function checkCrawlId(crawlId: string): string {
+  if (typeof crawlId === 'string' && CRAWL_ID_PATTERN.test(crawlId)) return crawlId
+  throw new ProgressValidationError([{ path: 'crawlId', message: CRAWL_ID_RULE }])
+}
 
 /** Where the progress stream routes live unless an app chooses otherwise. */
 export const DEFAULT_PROGRESS_BASE_PATH = '/api/crawl-v2'
@@ -14,7 +21,7 @@ export const DEFAULT_PROGRESS_BASE_PATH = '/api/crawl-v2'
  */
 export function progressStreamPath(crawlId: string, basePath = DEFAULT_PROGRESS_BASE_PATH): string {
   const base = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath
-  return `${base}/${encodeURIComponent(parseCrawlId(crawlId))}/stream`
+  return `${base}/${encodeURIComponent(checkCrawlId(crawlId))}/stream`
 }
 
 /** A base path without its trailing slash, as a type. */
