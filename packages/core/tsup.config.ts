@@ -13,4 +13,7 @@ export default defineConfig({
   target: 'es2022',
   // Entries share chunks, so the root and /node hold one copy of each class.
   splitting: true,
+  // Rollup's tree shaking, which also splits the CJS output (esbuild's own CJS splitting wrote
+  // sourcemaps naming the build machine's paths).
+  treeshake: true,
 })

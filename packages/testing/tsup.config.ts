@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig({
   entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
+  // ESM only: the suites import vitest, which cannot be required from CommonJS.
+  format: ['esm'],
   dts: true,
   sourcemap: true,
   clean: true,

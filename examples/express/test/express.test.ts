@@ -41,7 +41,7 @@ async function startApp(gate: Promise<void> = Promise.resolve()) {
   return { service, example, origin: `http://127.0.0.1:${port}` }
 }
 
-it('starts a crawl with POST /api/crawls and streams it once, in order, to one complete envelope', async () => {
+it('starts a crawl with POST /api/crawls and streams it once, in order, to one complete envelope (url mismatch)', async () => {
   let openGate = () => {}
   const gate = new Promise<void>((resolve) => {
     openGate = resolve
@@ -93,7 +93,7 @@ it('starts a crawl with POST /api/crawls and streams it once, in order, to one c
   })
 })
 
-it('ends open streams with an error envelope when the app closes mid-crawl', async () => {
+it('ends open streams with an error envelope when the app closes mid-crawl (lost errors)', async () => {
   const { example, origin } = await startApp(new Promise(() => {}))
   const response = await fetch(`${origin}/api/crawls`, { method: 'POST' })
   const { streamUrl } = (await response.json()) as { streamUrl: string }

@@ -18,6 +18,10 @@ import { createSseParser } from './sseParser.js'
 /** `paused`: `pauseWhenHidden` dropped the connection while the page is hidden. */
 export type ProgressClientStatus = 'connecting' | 'open' | 'reconnecting' | 'paused' | 'closed'
 
+// From RequestInit, which Node's own types declare too: DOM-only names (HeadersInit,
+// RequestCredentials) in the declarations would fail a Node project without the DOM lib.
+type HeadersInit = NonNullable<RequestInit['headers']>
+type RequestCredentials = NonNullable<RequestInit['credentials']>
 type HeadersSource = HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
 
 export interface SubscribeProgressOptions {

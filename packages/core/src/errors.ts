@@ -12,6 +12,8 @@ export {
 
 /** The crawl was never started, was cleaned up, or expired. */
 export class CrawlNotFoundError extends ProgressError {
+  static override readonly errorName: string = 'CrawlNotFoundError'
+
   readonly crawlId: string
 
   constructor(crawlId: string, options?: { cause?: unknown }) {
@@ -20,7 +22,6 @@ export class CrawlNotFoundError extends ProgressError {
       `@docspasta/progress-core: crawl "${crawlId}" does not exist (never started, cleaned up or expired). Call start() before publishing.`,
       options,
     )
-    this.name = 'CrawlNotFoundError'
     this.crawlId = crawlId
   }
 }
@@ -30,6 +31,8 @@ export class CrawlNotFoundError extends ProgressError {
  * the caller works on: nothing more can be published by this caller.
  */
 export class CrawlClosedError extends ProgressError {
+  static override readonly errorName: string = 'CrawlClosedError'
+
   readonly crawlId: string
   /** True when the crawl was restarted under another epoch than the caller's. */
   readonly restarted: boolean
@@ -43,21 +46,23 @@ export class CrawlClosedError extends ProgressError {
       options,
     )
     this.restarted = options?.restarted === true
-    this.name = 'CrawlClosedError'
     this.crawlId = crawlId
   }
 }
 
 /** The service was closed; create a new one. */
 export class ServiceClosedError extends ProgressError {
+  static override readonly errorName: string = 'ServiceClosedError'
+
   constructor() {
     super('service-closed', '@docspasta/progress-core: the progress service is closed.')
-    this.name = 'ServiceClosedError'
   }
 }
 
 /** The store failed (connection lost, command refused); `cause` holds the store's own error. */
 export class ProgressBackendError extends ProgressError {
+  static override readonly errorName: string = 'ProgressBackendError'
+
   constructor(operation: string, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause)
     super(
@@ -67,7 +72,6 @@ export class ProgressBackendError extends ProgressError {
         cause,
       },
     )
-    this.name = 'ProgressBackendError'
   }
 }
 
@@ -76,17 +80,20 @@ export class ProgressBackendError extends ProgressError {
  * cap) was released: what the runtime or reader holding the stream sees when it reads again.
  */
 export class UnreadResponseError extends ProgressError {
+  static override readonly errorName: string = 'UnreadResponseError'
+
   constructor() {
     super(
       'response-unread',
       '@docspasta/progress-core: the progress stream was not read for too long; it was released. A client resumes with its Last-Event-ID.',
     )
-    this.name = 'UnreadResponseError'
   }
 }
 
 /** A progress reporter was closed (close(), complete() or fail()); create a new one. */
 export class ReporterClosedError extends ProgressError {
+  static override readonly errorName: string = 'ReporterClosedError'
+
   readonly crawlId: string
 
   constructor(crawlId: string) {
@@ -94,7 +101,6 @@ export class ReporterClosedError extends ProgressError {
       'reporter-closed',
       `@docspasta/progress-core: the progress reporter of crawl "${crawlId}" is closed; create a new one.`,
     )
-    this.name = 'ReporterClosedError'
     this.crawlId = crawlId
   }
 }

@@ -1,22 +1,4 @@
-import type {
-  CompleteEnvelope,
-  CompleteInput,
-  CompleteStats,
-  CrawlStatus,
-  DiscoveryEnvelope,
-  DiscoveryInput,
-  ErrorEnvelope,
-  ErrorInput,
-  ProgressDelta,
-  ProgressDetail,
-  ProgressEnvelope,
-  ProgressErrorInfo,
-  ProgressEventEnvelope,
-  ProgressEventInput,
-  ProgressInput,
-  ProgressTotals,
-  SnapshotEnvelope,
-} from '@docspasta/progress-protocol'
+import type * as protocol from '@docspasta/progress-protocol'
 import {
   CRAWL_ID_PATTERN,
   CRAWL_ID_RULE,
@@ -26,14 +8,7 @@ import {
 } from '@docspasta/progress-protocol'
 import { z } from 'zod'
 
-export type {
-  EnvelopeBase,
-  EventEnvelope,
-  JsonValue,
-  ProgressEnvelopeType,
-  TerminalEnvelope,
-} from '@docspasta/progress-protocol'
-export { isTerminalEnvelope } from '@docspasta/progress-protocol'
+// The event model's types live in the zod-free protocol package; core re-exports them.
 export type {
   CompleteEnvelope,
   CompleteInput,
@@ -41,18 +16,24 @@ export type {
   CrawlStatus,
   DiscoveryEnvelope,
   DiscoveryInput,
+  EnvelopeBase,
   ErrorEnvelope,
   ErrorInput,
+  EventEnvelope,
+  JsonValue,
   ProgressDelta,
   ProgressDetail,
   ProgressEnvelope,
+  ProgressEnvelopeType,
   ProgressErrorInfo,
   ProgressEventEnvelope,
   ProgressEventInput,
   ProgressInput,
   ProgressTotals,
   SnapshotEnvelope,
-}
+  TerminalEnvelope,
+} from '@docspasta/progress-protocol'
+export { isTerminalEnvelope } from '@docspasta/progress-protocol'
 
 /** UTF-8 byte length of a string, without encoding it. */
 export function utf8ByteLength(text: string): number {
@@ -234,22 +215,22 @@ type AllTrue<T extends readonly true[]> = T
 // biome-ignore lint/correctness/noUnusedVariables: a compile-time check, used by nothing
 type SchemasMatchProtocolTypes = AllTrue<
   [
-    Same<z.infer<typeof crawlStatusSchema>, CrawlStatus>,
-    Same<z.infer<typeof progressTotalsSchema>, ProgressTotals>,
-    Same<z.infer<typeof progressDeltaSchema>, ProgressDelta>,
-    Same<z.infer<typeof progressDetailSchema>, ProgressDetail>,
-    Same<z.infer<typeof completeStatsSchema>, CompleteStats>,
-    Same<z.infer<typeof errorInfoSchema>, ProgressErrorInfo>,
-    Same<z.infer<typeof discoveryInputSchema>, DiscoveryInput>,
-    Same<z.infer<typeof progressEventInputSchema>, ProgressEventInput>,
-    Same<z.infer<typeof completeInputSchema>, CompleteInput>,
-    Same<z.infer<typeof errorInputSchema>, ErrorInput>,
-    Same<z.infer<typeof progressInputSchema>, ProgressInput>,
-    Same<z.infer<typeof discoveryEnvelopeSchema>, DiscoveryEnvelope>,
-    Same<z.infer<typeof progressEventEnvelopeSchema>, ProgressEventEnvelope>,
-    Same<z.infer<typeof completeEnvelopeSchema>, CompleteEnvelope>,
-    Same<z.infer<typeof errorEnvelopeSchema>, ErrorEnvelope>,
-    Same<z.infer<typeof snapshotEnvelopeSchema>, SnapshotEnvelope>,
-    Same<z.infer<typeof progressEnvelopeSchema>, ProgressEnvelope>,
+    Same<z.infer<typeof crawlStatusSchema>, protocol.CrawlStatus>,
+    Same<z.infer<typeof progressTotalsSchema>, protocol.ProgressTotals>,
+    Same<z.infer<typeof progressDeltaSchema>, protocol.ProgressDelta>,
+    Same<z.infer<typeof progressDetailSchema>, protocol.ProgressDetail>,
+    Same<z.infer<typeof completeStatsSchema>, protocol.CompleteStats>,
+    Same<z.infer<typeof errorInfoSchema>, protocol.ProgressErrorInfo>,
+    Same<z.infer<typeof discoveryInputSchema>, protocol.DiscoveryInput>,
+    Same<z.infer<typeof progressEventInputSchema>, protocol.ProgressEventInput>,
+    Same<z.infer<typeof completeInputSchema>, protocol.CompleteInput>,
+    Same<z.infer<typeof errorInputSchema>, protocol.ErrorInput>,
+    Same<z.infer<typeof progressInputSchema>, protocol.ProgressInput>,
+    Same<z.infer<typeof discoveryEnvelopeSchema>, protocol.DiscoveryEnvelope>,
+    Same<z.infer<typeof progressEventEnvelopeSchema>, protocol.ProgressEventEnvelope>,
+    Same<z.infer<typeof completeEnvelopeSchema>, protocol.CompleteEnvelope>,
+    Same<z.infer<typeof errorEnvelopeSchema>, protocol.ErrorEnvelope>,
+    Same<z.infer<typeof snapshotEnvelopeSchema>, protocol.SnapshotEnvelope>,
+    Same<z.infer<typeof progressEnvelopeSchema>, protocol.ProgressEnvelope>,
   ]
 >

@@ -13,20 +13,32 @@ const PROGRESS_ERROR_BRAND = Symbol.for('@docspasta/progress-core/error')
 
 /** Base of every error this SDK throws; carries a stable `code` and the underlying `cause`. */
 export class ProgressError extends Error {
+  /** The class's name, which its errors carry as `name` (explicit: minifiers rename classes). */
+  static readonly errorName: string = 'ProgressError'
+
+  /**
+   * `instanceof` that also holds across copies of the SDK in one process: its ESM and CommonJS
+   * builds both loaded, or two installed versions. Such an error has the brand and the name of
+   * the class it was made by; every one of them is a ProgressError.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: the class on the right of instanceof (a subclass too)
+    return isInstanceOf(this, value)
+  }
+
   readonly code: ProgressErrorCode
   readonly [PROGRESS_ERROR_BRAND] = true
 
   constructor(code: ProgressErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
-    // Explicit, because minifiers rename classes.
-    this.name = 'ProgressError'
+    this.name = (new.target as typeof ProgressError).errorName
   }
 }
 
 /**
- * True for any error of this SDK, also one thrown by another installed copy of the package
- * (where `instanceof` fails).
+ * True for any error of this SDK, also one thrown by another copy of it (its other build, or
+ * another installed version), for a value of unknown type.
  */
 export function isProgressError(error: unknown): error is ProgressError {
   return (
@@ -34,6 +46,13 @@ export function isProgressError(error: unknown): error is ProgressError {
     error !== null &&
     (error as Record<symbol, unknown>)[PROGRESS_ERROR_BRAND] === true
   )
+}
+
+/** The native check first; then an error of another copy, by its brand and its class's name. */
+function isInstanceOf(errorClass: typeof ProgressError, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(errorClass, value)) return true
+  if (!isProgressError(value)) return false
+  return errorClass.errorName === ProgressError.errorName || value.name === errorClass.errorName
 }
 
 /** One problem found in an input, at a dotted path such as `urls.3`. */
@@ -44,6 +63,8 @@ export interface ValidationIssue {
 
 /** The input broke the event model or a bound; nothing was written. */
 export class ProgressValidationError extends ProgressError {
+  static override readonly errorName: string = 'ProgressValidationError'
+
   /** The first offending field, as a dotted path (`crawlId`, `urls.3`, `delta.processed`). */
   readonly field: string
   readonly issues: readonly ValidationIssue[]
@@ -56,7 +77,6 @@ export class ProgressValidationError extends ProgressError {
       `@docspasta/progress-core: invalid ${field}: ${first.message}. Nothing was written.`,
       options,
     )
-    this.name = 'ProgressValidationError'
     this.field = field
     this.issues = issues
   }

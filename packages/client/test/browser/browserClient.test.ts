@@ -54,7 +54,7 @@ afterAll(async () => {
 })
 
 describe('subscribeProgress in headless Chromium', () => {
-  it('delivers every seq exactly once and in order through the same faults as in Node', async () => {
+  it('delivers every seq exactly once and in order through the same faults as in Node (polling fallback)', async () => {
     // The first stream is cut by the watchdog, not dropped by the server: Chromium may discard
     // what it received but had not read yet when a response fails, and a starved renderer has
     // read nothing yet. The Node test covers the server's drop.

@@ -18,7 +18,7 @@ afterAll(async () => {
 })
 
 describe('subscribeProgress against a misbehaving server (Node, real HTTP)', () => {
-  it('delivers every seq exactly once and in order through drops, 5xx, 429, bad lines, gaps, stalls and a new epoch', async () => {
+  it('delivers every seq exactly once and in order through drops, 5xx, 429, bad lines, gaps, stalls and a new epoch (polling fallback)', async () => {
     const scenario = gauntletScenario()
     const url = server.script('gauntlet', scenario.steps)
     const errors: ProgressClientError[] = []

@@ -84,7 +84,7 @@ describe('the client across the worker lifecycle (Node, real HTTP)', () => {
     expect(state.recent.map((entry) => entry.url)).toEqual(urls)
   })
 
-  it('a dead worker: the page shows the crawl failed with `stalled`, and stops', async () => {
+  it('a dead worker: the page shows the crawl failed with `stalled`, and stops (lost errors)', async () => {
     const { service, harness } = await serve(300)
     const crawlId = 'dead'
     await service.start(crawlId)

@@ -28,7 +28,7 @@ describe('reduceProgress', () => {
     expect(initialProgressState.status).toBe('idle')
   })
 
-  it('returns the same state for a duplicate or stale envelope', () => {
+  it('returns the same state for a duplicate or stale envelope (no ordering)', () => {
     const state = reduceProgress(initialProgressState, progress(7, 7))
     expect(reduceProgress(state, progress(7, 7))).toBe(state)
     expect(reduceProgress(state, progress(3, 3))).toBe(state)

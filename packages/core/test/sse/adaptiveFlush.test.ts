@@ -19,7 +19,7 @@ const seqsOf = (chunk: Uint8Array | undefined) =>
     .filter((line) => line.startsWith('data: '))
     .map((line) => (JSON.parse(line.slice(6)) as ProgressEnvelope).seq)
 
-it('writes at once when idle, at most every maxLatencyMs when busy, and always the last state', async () => {
+it('writes at once when idle, at most every maxLatencyMs when busy, and always the last state (fixed throttle)', async () => {
   const service = new MemoryProgressService()
   await service.start('flush')
   const reader = (

@@ -96,7 +96,7 @@ it('writes each envelope as the shared encoded bytes when the output is ready an
   await service.close()
 })
 
-it('queues while the output is full and writes the queue, uncopied and in order, on resume()', async () => {
+it('queues while the output is full and writes the queue, uncopied and in order, on resume() (no backpressure)', async () => {
   const service = new MemoryProgressService()
   await service.start('full')
   const { connection, encoded, timers } = await openConnection(service, 'full')
@@ -124,7 +124,7 @@ it('queues while the output is full and writes the queue, uncopied and in order,
   await service.close()
 })
 
-it('holds a busy stream to one write per maxLatencyMs, and sends the terminal at once', async () => {
+it('holds a busy stream to one write per maxLatencyMs, and sends the terminal at once (fixed throttle)', async () => {
   const service = new MemoryProgressService()
   await service.start('busy')
   const { connection, ends, timers } = await openConnection(service, 'busy')

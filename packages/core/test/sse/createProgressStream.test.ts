@@ -51,7 +51,7 @@ describe('createProgressStream', () => {
     expect(service.diagnostics()).toEqual({ crawls: 0, subscriptions: 0, timers: 0 })
   })
 
-  it('ends a live connection past the hard byte cap, and the client resumes from history', async () => {
+  it('ends a live connection past the hard byte cap, and the client resumes from history (no backpressure)', async () => {
     const service = newService()
     await service.start('overflow')
     const tuning = { queueSoftLimitBytes: 1_024, queueHardLimitBytes: 16_384 }

@@ -36,7 +36,7 @@ describe('OutboundQueue', () => {
     expect(queue.bytes).toBe(0)
   })
 
-  it('coalesces progress into the newest and merges discovery past the soft limit, keeping order and the terminal', () => {
+  it('coalesces progress into the newest and merges discovery past the soft limit, keeping order and the terminal (no backpressure)', () => {
     const queue = new OutboundQueue(1_000, encodeEnvelope)
     const snapshot: ProgressEnvelope = {
       ...base,

@@ -16,7 +16,7 @@ const envelope: ProgressEnvelope = {
 }
 
 describe('SSE encoding', () => {
-  it('writes one envelope as id + one data line, with no event field', () => {
+  it('writes one envelope as id + one data line, with no event field (inconsistent event formats)', () => {
     expect(text(encodeEnvelope(envelope))).toBe(
       `id: k3f9x2:42\ndata: ${JSON.stringify(envelope)}\n\n`,
     )

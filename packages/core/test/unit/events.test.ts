@@ -11,7 +11,7 @@ import {
 import { describe, expect, it } from 'vitest'
 
 describe('progressStreamPath', () => {
-  it('is the single source of the stream URL', () => {
+  it('is the single source of the stream URL (url mismatch)', () => {
     expect(progressStreamPath('crawl-1')).toBe('/api/crawl-v2/crawl-1/stream')
     expect(progressStreamPath('a:b', '/progress/')).toBe('/progress/a%3Ab/stream')
     expect(() => progressStreamPath('../etc')).toThrow(ProgressValidationError)
@@ -49,7 +49,7 @@ describe('errors', () => {
 })
 
 describe('envelopes', () => {
-  it('every envelope the memory service emits matches the envelope schema and survives JSON', async () => {
+  it('every envelope the memory service emits matches the envelope schema and survives JSON (inconsistent event formats)', async () => {
     const service = new MemoryProgressService()
     await service.start('schema')
     const seen: unknown[] = []

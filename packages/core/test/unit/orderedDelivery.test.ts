@@ -98,7 +98,7 @@ describe('OrderedDelivery', () => {
     }
   })
 
-  it('keeps every subscriber in order when a handler publishes re-entrantly', async () => {
+  it('keeps every subscriber in order when a handler publishes re-entrantly (no ordering)', async () => {
     const service = new MemoryProgressService()
     await service.start('reentrant')
     const first: number[] = []

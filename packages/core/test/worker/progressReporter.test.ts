@@ -106,7 +106,7 @@ afterEach(async () => {
 })
 
 describe('createProgressReporter: timing', () => {
-  it('sends the first change after a quiet interval at once, a synchronous burst in it', async () => {
+  it('sends the first change after a quiet interval at once, a synchronous burst in it (fixed throttle)', async () => {
     const reporter = reporterFor()
     reporter.processed()
     reporter.processed(2)
@@ -155,7 +155,7 @@ describe('createProgressReporter: timing', () => {
     await reporter.close()
   })
 
-  it('sends at once when maxPending calls or urls accumulated, interval or not', async () => {
+  it('sends at once when maxPending calls or urls accumulated, interval or not (fixed throttle)', async () => {
     const reporter = reporterFor({ maxPending: 10, flushIntervalMs: 10_000 })
     reporter.processed()
     await tick(0)
@@ -277,7 +277,7 @@ describe('createProgressReporter: flush, complete, fail, close', () => {
     })
   })
 
-  it('close() flushes, leaves no timer, is idempotent, and every later call throws', async () => {
+  it('close() flushes, leaves no timer, is idempotent, and every later call throws (unbounded throttle map)', async () => {
     const reporter = reporterFor({ flushIntervalMs: 1_000 })
     const base = vi.getTimerCount()
     reporter.processed()

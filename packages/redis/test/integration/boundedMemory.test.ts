@@ -9,7 +9,7 @@ afterAll(async () => {
   await redis.quit()
 })
 
-it('100,000 progress events keep the stream at historyLimit and memory bounded; the TTL removes every key', async () => {
+it('100,000 progress events keep the stream at historyLimit and memory bounded; the TTL removes every key (snapshot per update)', async () => {
   const historyLimit = 1_000
   const service = new RedisProgressService({ redis, prefix, historyLimit, ttlSeconds: 1 })
   const crawlId = 'hundred-thousand'

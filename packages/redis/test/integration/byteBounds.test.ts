@@ -30,7 +30,7 @@ async function crawlMemory(redis: Redis, crawlId: string) {
 }
 
 describe('byte bounds (each test on its own redis-server)', () => {
-  it('holds one crawl within historyMaxBytes plus bounded overhead in the worst case', async () => {
+  it('holds one crawl within historyMaxBytes plus bounded overhead in the worst case (snapshot per update)', async () => {
     const { open } = await redisServers.start()
     const admin = open()
     const service = new RedisProgressService({ redis: open() })

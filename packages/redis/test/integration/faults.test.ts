@@ -27,7 +27,7 @@ async function subscribeAll(services: RedisProgressService[], crawlId: string) {
 }
 
 describe('faults (each on its own redis-server)', () => {
-  it('loses nothing when CLIENT KILL TYPE pubsub hits while 5 workers publish 2,000 events', async () => {
+  it('loses nothing when CLIENT KILL TYPE pubsub hits while 5 workers publish 2,000 events (no ordering)', async () => {
     const { open } = await redisServers.start()
     const admin = open()
     const publisher = new RedisProgressService({ redis: open(), onConnectionError, historyLimit })

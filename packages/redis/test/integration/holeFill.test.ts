@@ -10,7 +10,7 @@ afterAll(async () => {
   await redis.quit()
 })
 
-it('fills a hole from the stream when a live message skips ahead (messages lost on the way)', async () => {
+it('fills a hole from the stream when a live message skips ahead, messages lost on the way (no ordering)', async () => {
   const service = new RedisProgressService({ redis, prefix })
   const { epoch } = await service.start('hole')
   const recorder = new EnvelopeRecorder()

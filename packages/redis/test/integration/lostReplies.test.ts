@@ -116,7 +116,7 @@ async function expectAppliedOnce(
 }
 
 describe('lost replies (each test on its own redis-server)', () => {
-  it('applies each publish once when 20 CLIENT KILL TYPE normal cut replies that ioredis re-sends', async () => {
+  it('applies each publish once when 20 CLIENT KILL TYPE normal cut replies that ioredis re-sends (non-atomic progress)', async () => {
     const { open } = await redisServers.start()
     const admin = open()
     const crawlId = 'lost-replies'
@@ -192,7 +192,7 @@ describe('lost replies (each test on its own redis-server)', () => {
     await service.close()
   }, 120_000)
 
-  it('gives exactly one of 5 racing completers true per crawl while replies are lost', async () => {
+  it('gives exactly one of 5 racing completers true per crawl while replies are lost (completion race)', async () => {
     const { open } = await redisServers.start()
     const admin = open()
     const services = Array.from(

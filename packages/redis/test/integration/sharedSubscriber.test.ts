@@ -191,7 +191,7 @@ describe('shared subscriber', () => {
     await service.close()
   })
 
-  it('keeps the heap flat over 50,000 subscribe/unsubscribe cycles', async () => {
+  it('keeps the heap flat over 50,000 subscribe/unsubscribe cycles (unbounded throttle map)', async () => {
     const { open } = await redisServers.start()
     const service = new RedisProgressService({ redis: open() })
     const ids = Array.from({ length: 10 }, (_, i) => `cycles-${i}`)

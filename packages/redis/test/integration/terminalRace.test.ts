@@ -10,7 +10,7 @@ afterAll(async () => {
   await redis.quit()
 })
 
-it('50 workers racing complete()/fail(): one winner, one terminal stream entry, TTL on every key', async () => {
+it('50 workers racing complete()/fail(): one winner, one terminal stream entry, TTL on every key (completion race)', async () => {
   const ttlSeconds = 600
   const connections = Array.from({ length: 5 }, () => connect())
   const services = connections.map(

@@ -36,7 +36,7 @@ afterAll(async () => {
 const pastStale = () => new Promise((resolve) => setTimeout(resolve, STALE_AFTER_MS + 50))
 
 describe('stall detection across processes', () => {
-  it('five processes watching one dead crawl, sweeping at once too: one `stalled` terminal, once', async () => {
+  it('five processes watching one dead crawl, sweeping at once too: one `stalled` terminal, once (completion race)', async () => {
     const services = processes(5, { staleAfterMs: STALE_AFTER_MS })
     const [first] = services as [RedisProgressService]
     const crawlId = 'dead-pool'

@@ -100,7 +100,7 @@ export function registerLifecycleTests(ctx: ConformanceContext): void {
     )
 
     it(
-      'reclaims an abandoned running crawl after idleTtlSeconds without events',
+      'reclaims an abandoned running crawl after idleTtlSeconds without events (unbounded throttle map)',
       async () => {
         const service = await ctx.service({ idleTtlSeconds: 1 })
         const crawlId = ctx.crawlId('idle')
@@ -121,7 +121,7 @@ export function registerLifecycleTests(ctx: ConformanceContext): void {
     )
 
     it(
-      'holds no per-crawl entry, subscription or timer after cleanup, and none after close()',
+      'holds no per-crawl entry, subscription or timer after cleanup, and none after close() (unbounded throttle map)',
       async () => {
         const service = await ctx.service()
         const ids = Array.from({ length: 5 }, (_, i) => ctx.crawlId(`diag-${i}`))

@@ -13,7 +13,7 @@ const comparable = (envelopes: readonly ProgressEnvelope[]) =>
 export function registerOrderingTests(ctx: ConformanceContext): void {
   describe('ordering under concurrency', () => {
     it(
-      'assigns contiguous seqs under 20 concurrent publishers, seen identically by every subscriber',
+      'assigns contiguous seqs under 20 concurrent publishers, seen identically by every subscriber (no ordering)',
       async () => {
         const service = await ctx.service()
         const crawlId = ctx.crawlId('order')
@@ -71,7 +71,7 @@ export function registerOrderingTests(ctx: ConformanceContext): void {
     )
 
     it(
-      'keeps exact totals for 20 concurrent workers × 500 increments',
+      'keeps exact totals for 20 concurrent workers × 500 increments (non-atomic progress)',
       async () => {
         const service = await ctx.service({ historyLimit: 100 })
         const crawlId = ctx.crawlId('incr')

@@ -30,7 +30,7 @@ function totalsNeverDecrease(envelopes: readonly ProgressEnvelope[]): boolean {
 export function registerReporterTests(ctx: ConformanceContext): void {
   describe('progress reporter (coalescing worker publisher)', () => {
     it(
-      'gives 10 racing reporters × 500 calls exact totals in far fewer envelopes than calls',
+      'gives 10 racing reporters × 500 calls exact totals in far fewer envelopes than calls (snapshot per update)',
       async () => {
         const service = await ctx.service()
         const crawlId = ctx.crawlId('reporter-race')

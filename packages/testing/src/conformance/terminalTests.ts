@@ -6,7 +6,7 @@ import type { ConformanceContext } from './context.js'
 export function registerTerminalTests(ctx: ConformanceContext): void {
   describe('terminal events', () => {
     it(
-      'lets exactly one of 50 concurrent complete()/fail() calls win, with one terminal envelope per subscriber',
+      'lets exactly one of 50 concurrent complete()/fail() calls win, with one terminal envelope per subscriber (completion race)',
       async () => {
         const service = await ctx.service()
         const crawlId = ctx.crawlId('race')

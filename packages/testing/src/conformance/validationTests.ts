@@ -73,7 +73,7 @@ export async function expectNothingWritten(
 export function registerValidationTests(ctx: ConformanceContext): void {
   describe('input validation', () => {
     it(
-      'rejects generated invalid inputs with ProgressValidationError and leaves the crawl unchanged',
+      'rejects generated invalid inputs with ProgressValidationError and leaves the crawl unchanged (inconsistent event formats)',
       async () => {
         const service = await ctx.service()
         const crawlId = ctx.crawlId('invalid')

@@ -18,7 +18,7 @@ const withStack = (message: string) => new Error(message)
 export function registerWorkerTests(ctx: ConformanceContext): void {
   describe('the job wrapper (runCrawlJob)', () => {
     it(
-      'a worker that throws fails the crawl with code, message and retryable, never the stack',
+      'a worker that throws fails the crawl with code, message and retryable, never the stack (lost errors)',
       async () => {
         const service = await ctx.service()
         const crawlId = ctx.crawlId('throws')
@@ -79,7 +79,7 @@ export function registerWorkerTests(ctx: ConformanceContext): void {
     )
 
     it(
-      '20 workers racing on one crawl: one terminal, one caller closed it, the others end normally',
+      '20 workers racing on one crawl: one terminal, one caller closed it, the others end normally (completion race)',
       async () => {
         const service = await ctx.service()
         const crawlId = ctx.crawlId('race20')
@@ -402,7 +402,7 @@ export function registerWorkerTests(ctx: ConformanceContext): void {
     )
 
     it(
-      'a worker pool that dies: alive while its reporters heartbeat, then failed with code `stalled`, once',
+      'a worker pool that dies: alive while its reporters heartbeat, then failed with code `stalled`, once (lost errors)',
       async () => {
         const service = await ctx.service({ staleAfterMs: STALE_AFTER_MS })
         const crawlId = ctx.crawlId('dies')
@@ -512,7 +512,7 @@ export function registerWorkerTests(ctx: ConformanceContext): void {
     )
 
     it(
-      'the stall check stops with the last subscriber: no timer left',
+      'the stall check stops with the last subscriber: no timer left (unbounded throttle map)',
       async () => {
         const service = await ctx.service({ staleAfterMs: STALE_AFTER_MS })
         const crawlId = ctx.crawlId('timers')

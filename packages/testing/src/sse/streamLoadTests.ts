@@ -12,7 +12,7 @@ const MiB = 1024 * 1024
 
 export function registerStreamLoadTests(ctx: StreamContext): void {
   describe('SSE under load', () => {
-    it('keeps server memory bounded for a slow reader (1 envelope/s read, 5,000 events/s for 10 s) and still ends exact', async () => {
+    it('keeps server memory bounded for a slow reader (1 envelope/s read, 5,000 events/s for 10 s) and still ends exact (no backpressure)', async () => {
       const { service, harness } = await ctx.serve()
       const crawlId = ctx.crawlId('slow')
       await service.start(crawlId)
@@ -81,7 +81,7 @@ export function registerStreamLoadTests(ctx: StreamContext): void {
       )
     }, 60_000)
 
-    it('leaves no connection, subscription, timer or listener behind after 10,000 open/close cycles', async () => {
+    it('leaves no connection, subscription, timer or listener behind after 10,000 open/close cycles (unbounded throttle map)', async () => {
       const { service, harness } = await ctx.serve()
       const crawlId = ctx.crawlId('cycles')
       await service.start(crawlId)

@@ -48,7 +48,7 @@ export function registerStreamProtocolTests(ctx: StreamContext): void {
       })
     })
 
-    it('resumes dropped connections with Last-Event-ID (header, then query) and yields every seq exactly once', async () => {
+    it('resumes dropped connections with Last-Event-ID (header, then query) and yields every seq exactly once (polling fallback)', async () => {
       // A generous queue: this test is about resume, so nothing may be coalesced.
       const { service, harness } = await ctx.serve({ queueSoftLimitBytes: 64 * 1024 * 1024 })
       const crawlId = ctx.crawlId('resume')

@@ -103,7 +103,7 @@ export function registerStreamUnreadTests(ctx: StreamContext): void {
       await expectStreamsSettled(harness.streams, service)
     })
 
-    it('returns to zero connections, timers, subscriptions and queued bytes after 300 random aborts', async () => {
+    it('returns to zero connections, timers, subscriptions and queued bytes after 300 random aborts (unbounded throttle map)', async () => {
       // Room for the closes a loaded server has yet to notice (30 at once), not for a leak: 300
       // connections that were never released would pass it.
       const { service, harness } = await ctx.serve({ maxConnections: 90 })

@@ -36,7 +36,7 @@ export function registerStreamWorkerTests(ctx: StreamContext): void {
       )
     })
 
-    it('a crawl whose workers died reaches its open streams as a `stalled` error, and they end', async () => {
+    it('a crawl whose workers died reaches its open streams as a `stalled` error, and they end (lost errors)', async () => {
       const { service, harness } = await ctx.serve({}, { staleAfterMs: 400 })
       const crawlId = ctx.crawlId('stalled')
       await service.start(crawlId)
