@@ -48,11 +48,17 @@ export function isProgressError(error: unknown): error is ProgressError {
   )
 }
 
-/** The native check first; then an error of another copy, by its brand and its class's name. */
+/**
+ * The native check, which stands for every error of this copy. An error of another copy is known
+ * by its brand and matched by name, against a class that names its errors itself (a subclass
+ * without its own errorName is no other copy's class).
+ */
 function isInstanceOf(errorClass: typeof ProgressError, value: unknown): boolean {
-  if (Function.prototype[Symbol.hasInstance].call(errorClass, value)) return true
-  if (!isProgressError(value)) return false
-  return errorClass.errorName === ProgressError.errorName || value.name === errorClass.errorName
+  const native = Function.prototype[Symbol.hasInstance]
+  if (native.call(errorClass, value)) return true
+  if (native.call(ProgressError, value) || !isProgressError(value)) return false
+  if (errorClass === ProgressError) return true
+  return Object.hasOwn(errorClass, 'errorName') && value.name === errorClass.errorName
 }
 
 /** One problem found in an input, at a dotted path such as `urls.3`. */

@@ -69,6 +69,20 @@ describe('instanceof across copies of the SDK (its ESM and CJS builds in one pro
     expect(base).not.toBeInstanceOf(core.ProgressBackendError)
   })
 
+  it("answers natively for this copy's errors, also against an app's own subclass", () => {
+    class AppClosedError extends core.CrawlClosedError {}
+    class NamedAppError extends core.CrawlClosedError {
+      static override readonly errorName: string = 'NamedAppError'
+    }
+    expect(new core.CrawlClosedError('c')).not.toBeInstanceOf(AppClosedError)
+    expect(new core.CrawlClosedError('c')).not.toBeInstanceOf(NamedAppError)
+    expect(new AppClosedError('c')).toBeInstanceOf(core.CrawlClosedError)
+    expect(new NamedAppError('c')).toMatchObject({ name: 'NamedAppError' })
+    // Another copy's CrawlClosedError is not an app subclass that only inherits the name.
+    expect(fromAnotherCopy('CrawlClosedError', 'crawl-closed')).not.toBeInstanceOf(AppClosedError)
+    expect(fromAnotherCopy('NamedAppError', 'crawl-closed')).toBeInstanceOf(NamedAppError)
+  })
+
   it('leaves errors without the brand alone, and each class names its errors', () => {
     expect(Object.assign(new Error('x'), { name: 'CrawlClosedError' })).not.toBeInstanceOf(
       core.CrawlClosedError,
