@@ -35,13 +35,17 @@ const PACKAGES = [
 // What users add next to our packages: the peers (ioredis within redis's ^5.11 || ^6, vitest
 // within testing's ^4.1.0) and the TypeScript toolchain. Exact versions, so a run is reproducible
 // and npm's cache answers after the first one.
-// zod at the lowest version core's range allows, so the programs below run on it.
+// zod at the lowest version core's range allows, and React (the client's /react entry) at the
+// lowest its range allows, so the programs below run on them; react-dom renders the hook.
 const USER_DEPENDENCIES = [
   'ioredis@6.0.0',
   'vitest@4.1.12',
   'typescript@5.9.3',
   '@types/node@20',
   'zod@4.1.0',
+  'react@18.0.0',
+  'react-dom@18.0.0',
+  '@types/react@18',
 ]
 // A program that hangs (a terminal that never comes) fails the check instead of holding CI.
 const PROGRAM_RUN = (cwd) => ({ cwd, timeout: 60_000 })
@@ -148,7 +152,7 @@ try {
   // The two installs are independent: run them side by side.
   const [appInstalled, clientInstalled] = await Promise.all([
     check(
-      'install all five tarballs with npm (+ ioredis, vitest, typescript, @types/node, zod 4.1.0)',
+      'install all five tarballs with npm (+ ioredis, vitest, typescript, @types/node, zod 4.1.0, react 18.0.0)',
       async () => {
         await freshProject(app)
         await npmInstall(app, [
@@ -193,29 +197,33 @@ try {
   }
   if (clientInstalled) {
     checks.push(
-      check('client-only install: no zod, no core, the client runs', async () => {
+      check('client-only install: no zod, no core, no react, the client runs', async () => {
         const modules = join(clientOnly, 'node_modules')
-        const unwanted = ['zod', '@docspasta/progress-core'].filter((name) =>
+        const unwanted = ['zod', '@docspasta/progress-core', 'react'].filter((name) =>
           existsSync(join(modules, name)),
         )
         if (unwanted.length > 0) throw new Error(`node_modules holds ${unwanted.join(', ')}`)
-        // The default and /protocol entries work without core; /validate names core, the
-        // optional peer, and must fail to load without it.
+        // The default and /protocol entries work without core or react; /validate names core
+        // and /react names react, optional peers, and each must fail to load without its own.
         const program = `
           const client = await import('@docspasta/progress-client')
           const { progressStreamPath } = await import('@docspasta/progress-client/protocol')
           if (typeof client.subscribeProgress !== 'function') throw new Error('subscribeProgress')
           const path = progressStreamPath('crawl-1')
           if (path !== '/api/crawl-v2/crawl-1/stream') throw new Error(path)
-          const validate = await import('@docspasta/progress-client/validate')
+          const outcome = (entry) => import('@docspasta/progress-client/' + entry)
             .then(() => 'loads', (error) => error.code)
-          console.log(validate)`
-        const validate = (
-          await run('node', ['--input-type=module', '-e', program], PROGRAM_RUN(clientOnly))
-        ).trim()
+          console.log(await outcome('validate'), await outcome('react'))`
+        const output = await run(
+          'node',
+          ['--input-type=module', '-e', program],
+          PROGRAM_RUN(clientOnly),
+        )
+        const [validate, react] = output.trim().split(' ')
         if (validate !== 'ERR_MODULE_NOT_FOUND')
           throw new Error(`/validate without core: ${validate}`)
-        return `node_modules ${folderBytes(modules)} bytes; /validate without core: ${validate}`
+        if (react !== 'ERR_MODULE_NOT_FOUND') throw new Error(`/react without react: ${react}`)
+        return `node_modules ${folderBytes(modules)} bytes; /validate without core: ${validate}; /react without react: ${react}`
       }),
     )
   }

@@ -1,7 +1,8 @@
 // Bundles the documentation's browser code as an app would ship it, against the built packages:
 // every block marked `<!-- snippet-browser -->` (with its `snippet-setup`, see
 // markdownBlocks.mjs) and the examples' browser code (examples/*/public/**: the scripts of each
-// HTML page, inline or by src, and any other script file there). esbuild, platform browser,
+// HTML page, inline or by src, and any other script file there; and examples/*/src/browser/main.ts,
+// the entry that an example's server bundles and serves, as a page's src that public/ lacks). esbuild, platform browser,
 // format esm, minified; gzip level 9. Prints `<file>:<line> <bytes> B min+gzip` for each, and
 // fails when one exceeds BROWSER_BUDGET_BYTES, bundles zod, or imports a Node module.
 //
@@ -80,6 +81,11 @@ function exampleBrowserEntries(root = REPO_ROOT) {
   for (const example of readdirSync(examples, { withFileTypes: true })) {
     const publicDir = path.join(examples, example.name, 'public')
     if (!example.isDirectory() || !existsSync(publicDir)) continue
+    const browserEntry = path.join(examples, example.name, 'src', 'browser', 'main.ts')
+    const bundled = existsSync(browserEntry)
+    if (bundled) {
+      entries.push(scriptEntry(browserEntry, `${path.relative(root, browserEntry)}:1`))
+    }
     const files = listFiles(publicDir)
     const referenced = new Set()
     for (const file of files.filter((name) => name.endsWith('.html'))) {
@@ -95,6 +101,8 @@ function exampleBrowserEntries(root = REPO_ROOT) {
           const script = src.startsWith('/')
             ? path.join(publicDir, src)
             : path.resolve(path.dirname(file), src)
+          // A script the server bundles from src/browser/main.ts (checked above).
+          if (!existsSync(script) && bundled) continue
           referenced.add(script)
           entries.push(scriptEntry(script, where))
         } else if (!/type\s*=\s*["']?(application\/json|importmap|text\/template)/i.test(tag)) {

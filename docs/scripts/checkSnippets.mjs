@@ -24,7 +24,9 @@ const COMPILER_OPTIONS = {
   noEmit: true,
   esModuleInterop: true,
   isolatedModules: true,
-  jsx: 'preserve',
+  // The automatic runtime, as React 17+ apps compile it: a ```tsx block needs no React import,
+  // and its elements are typed by react/jsx-runtime (@types/react has no global JSX namespace).
+  jsx: 'react-jsx',
   types: ['node'],
 }
 

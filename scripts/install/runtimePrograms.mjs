@@ -2,8 +2,9 @@
 
 // One body for the ESM and the CommonJS program, which bind the entries to the same names.
 // Besides a few named exports per entry, it checks that what the release removed stays removed,
-// runs a crawl on MemoryProgressService and validates what a subscriber received, then streams a
-// crawl over HTTP (core's server, its /node adapter) to the client with validation on.
+// renders the React hook on the server with React 18, runs a crawl on MemoryProgressService and
+// validates what a subscriber received, then streams a crawl over HTTP (core's server, its /node
+// adapter) to the client with validation on.
 const RUNTIME_BODY = `
 const assert = (condition, message) => { if (!condition) throw new Error(message) }
 const expectExports = (name, entry, expected) => {
@@ -50,6 +51,14 @@ expectExports('client/protocol', clientProtocol, {
   progressStreamPath: 'function', isTerminalEnvelope: 'function', ProgressError: 'function',
 })
 expectExports('client/validate', clientValidate, { validateEnvelope: 'function' })
+expectExports('client/react', clientReact, { useProgress: 'function' })
+// The hook's build imports the default entry: one client, one ProgressClientError class.
+const hookBuild = readFileSync(entryFile('@docspasta/progress-client/react'), 'utf8')
+assert(
+  hookBuild.includes('"@docspasta/progress-client"') &&
+    !hookBuild.includes('class ProgressClientError'),
+  'the react entry bundles a copy of the client',
+)
 if (testing) {
   expectExports('testing', testing, {
     describeProgressServiceConformance: 'function', describeProgressStreamConformance: 'function',
@@ -64,6 +73,29 @@ assert(
   'progressStreamPath: ' + clientProtocol.progressStreamPath('crawl-1'),
 )
 assert(redis.createKeyBuilder('app')('crawl-1').state.startsWith('app:'), 'createKeyBuilder')
+
+// The hook on React 18, the lowest major its peer range allows, rendered on the server: the
+// initial state, status 'connecting' ('idle' without a url), and no request (effects do not run
+// there; a subscription's first request would come in a microtask, before the timer below).
+assert(react.version.startsWith('18.'), 'React ' + react.version + ', expected 18')
+let hookRequests = 0
+const HookProbe = (props) => {
+  const { state, status, error, retryAt } = clientReact.useProgress(props.url, {
+    fetch: () => {
+      hookRequests += 1
+      return new Promise(() => undefined)
+    },
+  })
+  const shown = [status, state.status, state.totals.processed, error, retryAt]
+  return react.createElement('p', null, shown.map(String).join('/'))
+}
+const renderProbe = (url) =>
+  reactDomServer.renderToStaticMarkup(react.createElement(HookProbe, { url }))
+const rendered = [renderProbe('http://127.0.0.1:9/never'), renderProbe(null)]
+await new Promise((resolve) => setTimeout(resolve, 0))
+assert(rendered[0] === '<p>connecting/idle/0/null/null</p>', 'on the server: ' + rendered[0])
+assert(rendered[1] === '<p>idle/idle/0/null/null</p>', 'null on the server: ' + rendered[1])
+assert(hookRequests === 0, 'useProgress made ' + hookRequests + ' request(s) on the server')
 
 const service = new core.MemoryProgressService()
 try {
@@ -106,7 +138,9 @@ try {
 console.log('ok')
 `
 
-export const ESM_PROGRAM = `import * as http from 'node:http'
+export const ESM_PROGRAM = `import { readFileSync } from 'node:fs'
+import * as http from 'node:http'
+import { fileURLToPath } from 'node:url'
 import * as protocol from '@docspasta/progress-protocol'
 import * as core from '@docspasta/progress-core'
 import * as coreNode from '@docspasta/progress-core/node'
@@ -115,12 +149,17 @@ import * as redis from '@docspasta/progress-redis'
 import * as client from '@docspasta/progress-client'
 import * as clientProtocol from '@docspasta/progress-client/protocol'
 import * as clientValidate from '@docspasta/progress-client/validate'
+import * as clientReact from '@docspasta/progress-client/react'
 import * as testing from '@docspasta/progress-testing'
+import react from 'react'
+import reactDomServer from 'react-dom/server'
+const entryFile = (specifier) => fileURLToPath(import.meta.resolve(specifier))
 ${RUNTIME_BODY}`
 
 // The testing package is ESM only (it imports vitest, which cannot be required): no `require`
 // condition, so CommonJS programs leave it out.
-export const CJS_PROGRAM = `const http = require('node:http')
+export const CJS_PROGRAM = `const { readFileSync } = require('node:fs')
+const http = require('node:http')
 const protocol = require('@docspasta/progress-protocol')
 const core = require('@docspasta/progress-core')
 const coreNode = require('@docspasta/progress-core/node')
@@ -129,7 +168,11 @@ const redis = require('@docspasta/progress-redis')
 const client = require('@docspasta/progress-client')
 const clientProtocol = require('@docspasta/progress-client/protocol')
 const clientValidate = require('@docspasta/progress-client/validate')
+const clientReact = require('@docspasta/progress-client/react')
 const testing = undefined
+const react = require('react')
+const reactDomServer = require('react-dom/server')
+const entryFile = (specifier) => require.resolve(specifier)
 ;(async () => {
 ${RUNTIME_BODY}
 })().catch((error) => { console.error(error); process.exit(1) })

@@ -34,6 +34,12 @@ import {
   progressStreamPath,
 } from '@docspasta/progress-client/protocol'
 import { validateEnvelope } from '@docspasta/progress-client/validate'
+import {
+  type UseProgressOptions,
+  type UseProgressResult,
+  useProgress,
+} from '@docspasta/progress-client/react'
+import { createElement, type ReactElement } from 'react'
 
 export async function crawl(): Promise<ProgressState> {
   const service: ProgressService = new MemoryProgressService()
@@ -65,6 +71,27 @@ export function wire(redis: Redis): {
   const script = Object.keys(luaScripts)[0] as LuaScriptName | undefined
   return { handler, script, subscription }
 }
+
+// The hook, under React 18's types: its result is the default entry's types, its options
+// subscribeProgress's but those it owns.
+export function CrawlProgress(props: { crawlId: string | null }): ReactElement {
+  const options: UseProgressOptions = {
+    resumeKey: 'progress',
+    onEvent: (envelope: ProgressEnvelope) => void envelope.seq,
+    onError: (error: client.ProgressClientError) => void error.code,
+  }
+  const url = props.crawlId === null ? null : progressStreamPath(props.crawlId)
+  const result: UseProgressResult = useProgress(url, options)
+  const state: ProgressState = result.state
+  const status: 'idle' | client.ProgressClientStatus = result.status
+  const error: client.ProgressClientError | null = result.error
+  const retryAt: number | null = result.retryAt
+  return createElement('p', null, [state.totals.processed, status, error?.code, retryAt].join(' '))
+}
+// @ts-expect-error the hook owns the subscription's lifetime
+export const hookSignal: UseProgressOptions = { signal: new AbortController().signal }
+// @ts-expect-error the result's status stands for onStatus
+export const hookStatus: UseProgressOptions = { onStatus: () => undefined }
 
 // One error class, whichever entry names it.
 export const errorClass: typeof ProgressError = ClientProgressError

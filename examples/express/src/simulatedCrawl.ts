@@ -1,94 +1,53 @@
-import type { ProgressService } from '@docspasta/progress-core'
+import type { CompleteStats, CrawlJob } from '@docspasta/progress-core'
+import type { CrawlJobSpec } from './crawlJobTable.js'
 
 export interface SimulatedCrawlOptions {
-  service: ProgressService
-  /** A crawl that start() has already created. */
-  crawlId: string
-  /** Pages the crawl finds in all. Default 120. */
-  pages?: number
-  /** Concurrent workers sharing one frontier. Default 4. */
-  workers?: number
-  /** Every how many pages one fails. Default 9. */
+  /** Every how many pages one fails to load (its crawl goes on). Default 9. */
   failEvery?: number
-  /** Awaited before each page, so the stream is watchable; default none. */
-  pause?: () => Promise<void>
-  /** Stops the workers; the crawl then ends with an `error` envelope instead of `complete`. */
-  signal?: AbortSignal
+  /** Awaited before each page, so that the crawl is watchable; rejects to stop the crawl. */
+  pause: () => Promise<void>
 }
 
 const SITE = 'https://docs.example'
 
-/**
- * A crawl in miniature. The root lists one link per worker; every page then yields up to two
- * links nobody has found yet, until `pages` are discovered. Workers take pages off the shared
- * frontier, report each as processed or failed, and when the frontier is drained every worker
- * calls complete(): the service lets exactly one win.
- *
- * @returns how many complete() (or, after an abort, fail()) calls won: always 1
- */
-export async function runSimulatedCrawl(options: SimulatedCrawlOptions): Promise<number> {
-  const { service, crawlId, signal } = options
-  const { pages = 120, workers = 4, failEvery = 9, pause = async () => {} } = options
-  let found = 0
-  const frontier: number[] = []
-  const discover = async (count: number) => {
-    const first = found + 1
-    const numbers = Array.from({ length: Math.min(count, pages - found) }, (_, i) => first + i)
-    if (numbers.length === 0) return
-    found += numbers.length
-    await service.publish(crawlId, {
-      type: 'discovery',
-      urls: numbers.map((n) => `${SITE}/page/${n}`),
-    })
-    // Queued only once published, so no page is processed before its discovery envelope.
-    frontier.push(...numbers)
-  }
+/** What failAtPage throws: not retryable, so the crawl fails for good with this code. */
+export class SimulatedCrawlError extends Error {
+  readonly code = 'page-broke-the-crawl'
+  readonly retryable = false
+}
 
-  // A pause in progress does not hold up an abort.
-  let onAbort = () => {}
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = resolve
-  })
-  signal?.addEventListener('abort', onAbort, { once: true })
-  if (signal?.aborted) onAbort()
-  const worker = async () => {
-    // An empty frontier means every page is discovered and taken: while any page is left to
-    // find, each finished page adds two links for the one it took.
-    for (let page = frontier.shift(); page !== undefined; page = frontier.shift()) {
-      await Promise.race([pause(), aborted])
-      if (signal?.aborted) return
-      // A page that fails to process still had its links read.
-      await discover(2)
-      const failed = page % failEvery === 0
-      // The detail names the page and its outcome: what a UI lists as recent pages.
-      const url = `${SITE}/page/${page}`
-      await service.publish(
-        crawlId,
-        failed
-          ? {
-              type: 'progress',
-              delta: { failed: 1 },
-              detail: { url, outcome: 'failed', message: 'HTTP 500 (simulated)' },
-            }
-          : { type: 'progress', delta: { processed: 1 }, detail: { url, outcome: 'processed' } },
-      )
+/**
+ * A crawl in miniature, as one job: the root links to two pages, and every page links to up to
+ * two pages nobody found yet, until `spec.pages` are found. Each page is reported through the
+ * job's reporter (batched, exact totals) with its url and outcome, which the page lists as recent.
+ */
+export async function simulatedCrawl(
+  { reporter }: CrawlJob,
+  spec: CrawlJobSpec,
+  options: SimulatedCrawlOptions,
+): Promise<CompleteStats> {
+  const { failEvery = 9, pause } = options
+  const url = (n: number) => `${SITE}/page/${n}`
+  let found = 0
+  const discover = (count: number) => {
+    const first = found + 1
+    found = Math.min(spec.pages, found + count)
+    const urls = Array.from({ length: found - first + 1 }, (_, i) => url(first + i))
+    if (urls.length > 0) reporter.discovered(urls)
+  }
+  reporter.phase('crawling')
+  discover(2)
+  for (let page = 1; page <= found; page += 1) {
+    await pause()
+    if (page === spec.failAtPage) {
+      throw new SimulatedCrawlError(`page ${page} broke the crawl (failAtPage)`)
+    }
+    discover(2)
+    if (page % failEvery === 0) {
+      reporter.failed(1, { url: url(page), outcome: 'failed', message: 'HTTP 500 (simulated)' })
+    } else {
+      reporter.processed(1, { url: url(page), outcome: 'processed' })
     }
   }
-  try {
-    await discover(workers)
-    await Promise.all(Array.from({ length: workers }, worker))
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
-  }
-
-  const finishers = Array.from({ length: workers }, () =>
-    signal?.aborted
-      ? service.fail(crawlId, {
-          code: 'crawl-aborted',
-          message: 'the server shut down before the crawl finished',
-          retryable: true,
-        })
-      : service.complete(crawlId, { pages }),
-  )
-  return (await Promise.all(finishers)).filter(Boolean).length
+  return { pages: found }
 }

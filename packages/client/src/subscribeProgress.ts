@@ -66,6 +66,11 @@ export interface SubscribeProgressOptions {
   pauseWhenHidden?: boolean
   onEvent?: (envelope: ProgressEnvelope) => void
   onStatus?: (status: ProgressClientStatus) => void
+  /**
+   * Called as each wait before a reconnect begins, with its length (backoff, Retry-After or the
+   * server's `retry:`): a UI shows "reconnecting in N s". Status is `reconnecting` meanwhile.
+   */
+  onRetry?: (delayMs: number) => void
   /** Every problem, recoverable or fatal; recoverable ones are followed by a reconnect. */
   onError?: (error: ProgressClientError) => void
   /** Source of jitter, for tests. Default Math.random. */
@@ -356,6 +361,7 @@ export function subscribeProgress(
       const base = { ...backoff, initialMs: serverRetryMs ?? backoff.initialMs }
       const delay = Math.max(backoffDelay(attempt, base, random), minWaitMs)
       attempt += 1
+      callApp(() => options.onRetry?.(delay))
       await sleep(delay)
     }
   }

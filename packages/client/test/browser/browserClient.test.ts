@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { launchChromium } from '@docspasta/browser-testing'
 import {
   createProgressStreamServer,
   MemoryProgressService,
@@ -12,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FaultServer, startFaultServer } from '../support/faultServer.js'
 import { fatalScenarios, gauntletScenario } from '../support/scenarios.js'
 import { completeEnvelope, snapshotEnvelope, sseMessage } from '../support/sseText.js'
-import { launchChromium } from './chromium.js'
 
 // The client as a browser loads it: the package's entry bundled for the browser by esbuild.
 async function bundleClient(): Promise<string> {

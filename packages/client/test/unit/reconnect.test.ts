@@ -56,6 +56,35 @@ describe('reconnect timing (fake timers)', () => {
     subscription.close()
   })
 
+  it('tells onRetry the length of each wait before it begins, and the next attempt comes after it', async () => {
+    let n = 0
+    const { fetch, calls } = failingFetch(() => {
+      n += 1
+      return new Response(null, { status: 503, headers: n === 2 ? { 'Retry-After': '2' } : {} })
+    })
+    const waits: { delayMs: number; at: number; status: string; attempts: number }[] = []
+    const subscription = subscribeProgress('http://x/stream', {
+      fetch,
+      random: () => 0.5,
+      backoff: { initialMs: 100, maxMs: 1_000 },
+      onRetry: (delayMs) => {
+        waits.push({ delayMs, at: Date.now(), status: subscription.status, attempts: calls.length })
+      },
+    })
+    await vi.advanceTimersByTimeAsync(2_200)
+    subscription.close()
+    // Backoff 50, then Retry-After 2 s over the backoff, then backoff 200: each announced as it
+    // starts, while reconnecting, and the next attempt exactly that long after.
+    expect(waits.slice(0, 3).map((w) => [w.delayMs, w.status, w.attempts])).toEqual([
+      [50, 'reconnecting', 1],
+      [2_000, 'reconnecting', 2],
+      [200, 'reconnecting', 3],
+    ])
+    for (const [i, wait] of waits.slice(0, 2).entries()) {
+      expect(calls[i + 1]).toBe(wait.at + wait.delayMs)
+    }
+  })
+
   it("uses the server's retry: as the backoff base", async () => {
     let n = 0
     const { fetch, calls } = failingFetch(() => {
