@@ -28,11 +28,12 @@ export interface ClaimedJob {
 export interface CrawlJobTable {
   add(spec: CrawlJobSpec): Promise<void>
   /**
-   * Claims a job that nobody holds, for `leaseMs`: its next run. A job that used up
-   * `maxAttempts` (handed-over runs do not count) is dropped instead, its crawl left to the stall
-   * check.
+   * Claims a job that nobody holds, for `leaseMs`: its next run, held under `token` (one per
+   * claim; renew, release and remove name it). A job that used up `maxAttempts` (handed-over runs
+   * do not count) is dropped instead, its crawl left to the stall check. The same claim sent twice
+   * (a reply lost and the command sent again) answers the same run, counted once.
    */
-  claim(owner: string, leaseMs: number, maxAttempts: number): Promise<ClaimedJob | undefined>
+  claim(token: string, leaseMs: number, maxAttempts: number): Promise<ClaimedJob | undefined>
   /** Extends the lease; false when `owner` no longer holds it. */
   renew(crawlId: string, owner: string, leaseMs: number): Promise<boolean>
   /**
@@ -66,17 +67,21 @@ export class MemoryCrawlJobTable implements CrawlJobTable {
     this.#jobs.set(spec.crawlId, { spec, runs: 0, handOvers: 0 })
   }
 
-  async claim(owner: string, leaseMs: number, maxAttempts: number) {
+  async claim(token: string, leaseMs: number, maxAttempts: number) {
     const now = Date.now()
     for (const [crawlId, entry] of this.#jobs) {
-      if (entry.lease && entry.lease.until > now) continue
+      const attempts = maxAttempts + entry.handOvers
+      if (entry.lease && entry.lease.until > now) {
+        if (entry.lease.owner !== token) continue
+        return { spec: entry.spec, attempt: entry.runs, attempts }
+      }
       if (entry.runs - entry.handOvers >= maxAttempts) {
         this.#jobs.delete(crawlId)
         continue
       }
       entry.runs += 1
-      entry.lease = { owner, until: now + leaseMs }
-      return { spec: entry.spec, attempt: entry.runs, attempts: maxAttempts + entry.handOvers }
+      entry.lease = { owner: token, until: now + leaseMs }
+      return { spec: entry.spec, attempt: entry.runs, attempts }
     }
     return undefined
   }

@@ -26,6 +26,8 @@ export interface CrawlWorkerPoolOptions {
 
 interface RunningJob {
   worker: KillableWorker
+  /** The lease this run holds, in the table. */
+  token: string
   /** The lease's renewal timer. */
   renewal: ReturnType<typeof setInterval>
 }
@@ -37,8 +39,9 @@ interface RunningJob {
  * to the dead run's counts.
  */
 export class CrawlWorkerPool {
-  /** This server, as the table's lease holder. */
+  /** This server; each claim holds its lease under `<owner>:<n>`. */
   readonly owner = `server-${randomUUID()}`
+  #claims = 0
   readonly #options: Required<Omit<CrawlWorkerPoolOptions, 'failEvery'>> &
     Pick<CrawlWorkerPoolOptions, 'failEvery'>
   readonly #running = new Map<string, RunningJob>()
@@ -91,13 +94,13 @@ export class CrawlWorkerPool {
   async stop({ handOver }: { handOver: boolean }): Promise<void> {
     this.#stopped = true
     clearTimeout(this.#poll)
-    const crawlIds = this.runningCrawls()
-    for (const crawlId of crawlIds) this.kill(crawlId)
+    const running = [...this.#running]
+    for (const [crawlId] of running) this.kill(crawlId)
     await Promise.all(this.#settled)
     if (handOver) {
       // Not an attempt used up: the next server starts them over with one more to spend.
       await Promise.all(
-        crawlIds.map((crawlId) => this.#options.jobs.release(crawlId, this.owner, true)),
+        running.map(([crawlId, { token }]) => this.#options.jobs.release(crawlId, token, true)),
       )
     }
   }
@@ -114,13 +117,15 @@ export class CrawlWorkerPool {
     const { jobs, leaseMs, attempts, workers, pollMs, onError } = this.#options
     try {
       while (!this.#stopped && this.#running.size < workers) {
-        const claimed = await jobs.claim(this.owner, leaseMs, attempts)
+        this.#claims += 1
+        const token = `${this.owner}:${this.#claims}`
+        const claimed = await jobs.claim(token, leaseMs, attempts)
         if (!claimed) break
         if (this.#stopped) {
-          await jobs.release(claimed.spec.crawlId, this.owner)
+          await jobs.release(claimed.spec.crawlId, token, true)
           break
         }
-        this.#run(claimed)
+        this.#run(claimed, token)
       }
     } catch (error) {
       // The store is down: the next round tries again.
@@ -131,18 +136,18 @@ export class CrawlWorkerPool {
     }
   }
 
-  #run({ spec, attempt, attempts }: ClaimedJob): void {
+  #run({ spec, attempt, attempts }: ClaimedJob, token: string): void {
     const { crawlId } = spec
     const { service, jobs, leaseMs, onError } = this.#options
     const worker = createKillableWorker(service)
     const renewal = setInterval(() => {
-      jobs.renew(crawlId, this.owner, leaseMs).then((held) => {
+      jobs.renew(crawlId, token, leaseMs).then((held) => {
         // Too late (a stalled event loop): another worker took the job over. This one stops;
         // whatever it still sends is refused anyway once the crawl was restarted.
         if (!held) this.kill(crawlId)
       }, onError)
     }, leaseMs / 3)
-    const running: RunningJob = { worker, renewal }
+    const running: RunningJob = { worker, token, renewal }
     this.#running.set(crawlId, running)
 
     const stopped = new Promise<never>((_, reject) => {
@@ -172,11 +177,11 @@ export class CrawlWorkerPool {
       )
     const settled = this.#isOver(worker, attempt, crawlId)
       .then(async (over) => {
-        if (over) return jobs.remove(crawlId, this.owner)
+        if (over) return jobs.remove(crawlId, token)
         const result = await run()
         // Retried: the table's next claim is the next attempt. Otherwise the crawl is over.
-        if (result.outcome === 'retry') await jobs.release(crawlId, this.owner)
-        else await jobs.remove(crawlId, this.owner)
+        if (result.outcome === 'retry') await jobs.release(crawlId, token)
+        else await jobs.remove(crawlId, token)
       })
       .catch((error: unknown) => {
         // A killed worker's calls fail (WorkerKilledError, or the reporter's error around it).

@@ -52,7 +52,7 @@ export interface DemoApp {
 }
 
 /** The terminal of a crawl whose server stopped with nobody to take it over. */
-export const SHUTDOWN_ERROR: ProgressErrorInfo = {
+const SHUTDOWN_ERROR: ProgressErrorInfo = {
   code: 'server-shutdown',
   message: 'the demo server shut down before the crawl finished',
   retryable: true,

@@ -9,6 +9,27 @@ const RELEASE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[2], ARGV[3], 1) end
 return 1`
+// Claims one job in one step. A claim whose reply was lost and that ioredis sent again finds the
+// lease held by its own token and answers the same run again, instead of counting a second one.
+// KEYS: lease, jobs, runs, hand-overs. ARGV: token, leaseMs, maxAttempts, crawlId.
+// Answers nil (held by another, or gone), 0 (out of attempts: dropped), or { spec, run, handOvers }.
+const CLAIM = `local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return nil end
+local spec = redis.call('HGET', KEYS[2], ARGV[4])
+if not spec then return nil end
+local handOvers = tonumber(redis.call('HGET', KEYS[4], ARGV[4]) or '0')
+if holder then
+  return { spec, tonumber(redis.call('HGET', KEYS[3], ARGV[4])), handOvers }
+end
+local runs = tonumber(redis.call('HGET', KEYS[3], ARGV[4]) or '0')
+if runs - handOvers >= tonumber(ARGV[3]) then
+  redis.call('HDEL', KEYS[2], ARGV[4])
+  redis.call('HDEL', KEYS[3], ARGV[4])
+  redis.call('HDEL', KEYS[4], ARGV[4])
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return { spec, redis.call('HINCRBY', KEYS[3], ARGV[4], 1), handOvers }`
 // Drops the job unless another worker holds its lease (ARGV[1] empty: whoever holds it).
 const REMOVE = `local holder = redis.call('GET', KEYS[1])
 if ARGV[1] ~= '' and holder and holder ~= ARGV[1] then return 0 end
@@ -47,26 +68,25 @@ export class RedisCrawlJobTable implements CrawlJobTable {
   }
 
   async claim(
-    owner: string,
+    token: string,
     leaseMs: number,
     maxAttempts: number,
   ): Promise<ClaimedJob | undefined> {
     // A demo holds a handful of jobs: reading their ids each round is fine (a queue would not).
     for (const crawlId of await this.crawlIds()) {
-      const lease = this.#lease(crawlId)
-      if ((await this.#redis.set(lease, owner, 'PX', leaseMs, 'NX')) !== 'OK') continue
-      const [spec, attempt, handOvers] = await Promise.all([
-        this.#redis.hget(this.#jobs, crawlId),
-        this.#redis.hincrby(this.#runs, crawlId, 1),
-        this.#redis.hget(this.#handOvers, crawlId).then(Number),
-      ])
-      if (spec === null || attempt - handOvers > maxAttempts) {
-        // Removed meanwhile, or out of attempts: nobody runs it again.
-        await this.remove(crawlId, owner)
-        continue
-      }
-      const attempts = maxAttempts + handOvers
-      return { spec: JSON.parse(spec) as CrawlJobSpec, attempt, attempts }
+      const keys = [this.#lease(crawlId), this.#jobs, this.#runs, this.#handOvers]
+      const claimed = (await this.#redis.eval(
+        CLAIM,
+        keys.length,
+        ...keys,
+        token,
+        leaseMs,
+        maxAttempts,
+        crawlId,
+      )) as [string, number, number] | 0 | null
+      if (!claimed) continue
+      const [spec, attempt, handOvers] = claimed
+      return { spec: JSON.parse(spec) as CrawlJobSpec, attempt, attempts: maxAttempts + handOvers }
     }
     return undefined
   }

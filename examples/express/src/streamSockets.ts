@@ -25,11 +25,4 @@ export class StreamSockets {
     for (const res of responses) res.socket?.destroy()
     return responses.length
   }
-
-  /** Open streams, all crawls. */
-  get size(): number {
-    let size = 0
-    for (const responses of this.#byCrawl.values()) size += responses.size
-    return size
-  }
 }

@@ -31,6 +31,18 @@ describe.each([
     expect(won).toEqual([{ spec: { crawlId: 'c1', pages: 5 }, attempt: 1, attempts: 3 }])
   })
 
+  it('answers a claim sent twice (its reply lost, the command re-sent) with one run, counted once', async () => {
+    const table = createTable()
+    await table.add({ crawlId: 'c1', pages: 5 })
+    const first = await table.claim('server-a:1', 60_000, 2)
+    const resent = await table.claim('server-a:1', 60_000, 2)
+    expect(first).toEqual({ spec: { crawlId: 'c1', pages: 5 }, attempt: 1, attempts: 2 })
+    expect(resent).toEqual(first)
+    // Had the re-sent claim counted a run, this would be the last attempt's (or none at all).
+    await table.release('c1', 'server-a:1')
+    expect(await table.claim('server-a:2', 60_000, 2)).toMatchObject({ attempt: 2, attempts: 2 })
+  })
+
   it('lets another owner claim the job once its lease lapses, as the next attempt', async () => {
     const table = createTable()
     await table.add({ crawlId: 'c1', pages: 5, failAtPage: 2 })

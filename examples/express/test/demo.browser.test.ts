@@ -5,12 +5,13 @@ import { deleteKeysUnder } from './support/deleteKeys.js'
 import {
   card,
   connectionStatuses,
-  expectEachSeqOnceInOrder,
+  envelopeLog,
   readCard,
   startCrawlFromPage,
   waitForPagesDone,
   waitForStatus,
 } from './support/demoPage.js'
+import { expectEachSeqOnceInOrder } from './support/seqOrder.js'
 import { type DemoServer, startDemo } from './support/startDemo.js'
 
 // The demo as a user runs it (`pnpm demo`: src/main.ts in its own process) and sees it (the page
@@ -82,7 +83,7 @@ describe('the demo in memory', () => {
     const final = await readCard(page, crawlId)
     expect(final).toMatchObject({ ...EXACT, outcome: `completed: ${PAGES} pages` })
     expect(final.connectionText).toBe('closed: the crawl is over')
-    expect(await expectEachSeqOnceInOrder(page, crawlId)).toHaveLength(2)
+    expect(await expectEachSeqOnceInOrder(await envelopeLog(page, crawlId))).toHaveLength(2)
     await page.screenshot({ path: screenshotPath(import.meta.url, 'express-memory-recovered') })
   }, 90_000)
 
@@ -128,7 +129,7 @@ describe('the demo in memory', () => {
     )
     expect((await readCard(page, stalled)).outcome).toMatch(/^failed: stalled: /)
     for (const crawlId of [completing, breaking, failedByHand, stalled]) {
-      await expectEachSeqOnceInOrder(page, crawlId)
+      await expectEachSeqOnceInOrder(await envelopeLog(page, crawlId))
     }
     await page.screenshot({
       path: screenshotPath(import.meta.url, 'express-memory-failures'),
@@ -174,7 +175,7 @@ describe('the demo on Redis, two servers', () => {
         outcome: `completed: ${PAGES} pages`,
       })
       // The dead worker's run, then the run that took it over.
-      expect(await expectEachSeqOnceInOrder(view, crawlId)).toHaveLength(2)
+      expect(await expectEachSeqOnceInOrder(await envelopeLog(view, crawlId))).toHaveLength(2)
     }
     expect(await connectionStatuses(page, crawlId)).toContain('reconnecting')
     expect((await readCard(page, crawlId)).note).toMatch(/restarted \(1×\)/)

@@ -8,8 +8,10 @@ import {
 } from '@docspasta/progress-core'
 import { SseTestClient } from '@docspasta/progress-testing'
 import { afterEach, expect, it } from 'vitest'
+import { toLogged } from '../src/browser/envelopeLog.js'
 import { type CrawlJobSpec, type CrawlJobTable, MemoryCrawlJobTable } from '../src/crawlJobTable.js'
 import { type CreateAppOptions, createApp } from '../src/createApp.js'
+import { expectEachSeqOnceInOrder } from './support/seqOrder.js'
 
 const failEvery = 7
 
@@ -91,17 +93,6 @@ function gate() {
 
 const isTerminal = (e: ProgressEnvelope) => e.type === 'complete' || e.type === 'error'
 
-/** Within each epoch, seqs rise by one; only snapshots and coalesced envelopes may skip. */
-function expectEachSeqOnceInOrder(envelopes: ProgressEnvelope[]) {
-  for (const [i, envelope] of envelopes.entries()) {
-    const before = envelopes[i - 1]
-    if (!before || before.epoch !== envelope.epoch || envelope.type === 'snapshot') continue
-    if ('coalesced' in envelope && envelope.coalesced)
-      expect(envelope.seq).toBeGreaterThan(before.seq)
-    else expect(envelope.seq).toBe(before.seq + 1)
-  }
-}
-
 it('starts a crawl with POST /api/crawls and streams it once, in order, to one complete envelope (url mismatch)', async () => {
   const pages = gate()
   const { demo, startCrawl, origin } = await startApp({ gate: pages.opened })
@@ -117,7 +108,7 @@ it('starts a crawl with POST /api/crawls and streams it once, in order, to one c
 
   expect(client.status).toBe(200)
   expect(client.envelopes[0]).toMatchObject({ type: 'snapshot', crawlId: body.crawlId })
-  expectEachSeqOnceInOrder(client.envelopes)
+  expectEachSeqOnceInOrder(client.envelopes.map(toLogged))
   const terminals = client.envelopes.filter(isTerminal)
   expect(terminals).toHaveLength(1)
   const failed = Math.floor(60 / failEvery)
@@ -209,7 +200,7 @@ it('takes a killed worker’s crawl over once its lease lapses: a restart, then 
   expect(client.envelopes).toContainEqual(
     expect.objectContaining({ type: 'snapshot', resync: true, epoch: epochs[1] }),
   )
-  expectEachSeqOnceInOrder(client.envelopes)
+  expectEachSeqOnceInOrder(client.envelopes.map(toLogged))
   const failed = Math.floor(60 / failEvery)
   expect(client.envelopes.filter(isTerminal)).toEqual([
     expect.objectContaining({

@@ -9,10 +9,14 @@ export type LoggedEnvelope = [epoch: string, seq: number, type: string, standIn:
  * the ones it replaces: the only envelopes allowed to skip seqs.
  */
 export function logEnvelope(crawlId: string, envelope: ProgressEnvelope): void {
-  const log = logOf<LoggedEnvelope>('demoEnvelopes', crawlId)
+  logOf<LoggedEnvelope>('demoEnvelopes', crawlId).push(toLogged(envelope))
+}
+
+/** An envelope as the log holds it. */
+export function toLogged(envelope: ProgressEnvelope): LoggedEnvelope {
   const standIn =
     envelope.type === 'snapshot' || ('coalesced' in envelope && envelope.coalesced === true)
-  log.push([envelope.epoch, envelope.seq, envelope.type, standIn])
+  return [envelope.epoch, envelope.seq, envelope.type, standIn]
 }
 
 /** Every connection status each card went through, on `window.demoStatuses`: for the tests. */
